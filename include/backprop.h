@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: MIT
+// backprop: train multi-layer perceptrons by backpropagation on the CPU.
+//
+// The public API. Every name is prefixed bp_ / BP_. Handles are opaque;
+// every call that can fail returns a bp_status and leaves a thread-local
+// message in bp_last_error(). The library never prints and never exits.
+#ifndef BACKPROP_H
+#define BACKPROP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define BP_API __declspec(dllexport)
+#elif defined(__GNUC__)
+#define BP_API __attribute__((visibility("default")))
+#else
+#define BP_API
+#endif
+
+#if defined(__GNUC__)
+#define BP_NODISCARD __attribute__((warn_unused_result))
+#else
+#define BP_NODISCARD
+#endif
+
+#define BP_VERSION_MAJOR 0
+#define BP_VERSION_MINOR 1
+#define BP_VERSION_PATCH 0
+
+/** Status codes returned by every fallible call. */
+typedef enum bp_status {
+    BP_STATUS_OK = 0,
+    BP_STATUS_INVALID_ARGUMENT, /**< NULL handle, bad size, unknown name … */
+    BP_STATUS_INVALID_STATE,    /**< call not valid for the object's state */
+    BP_STATUS_OUT_OF_MEMORY,    /**< allocation failed or size overflowed */
+    BP_STATUS_INVALID_ISA,      /**< unknown instruction-set name */
+    BP_STATUS_UNSUPPORTED_ISA,  /**< ISA not compiled in or not on this CPU */
+    BP_STATUS_IO_ERROR,         /**< open/read/write/rename failed */
+    BP_STATUS_FORMAT_ERROR,     /**< malformed file or record */
+    BP_STATUS_NUMERIC_ERROR,    /**< NaN/Inf in inputs, targets or loss */
+    BP_STATUS_STOPPED,          /**< the progress callback asked to stop */
+} bp_status;
+
+/** Activations. SOFTMAX is allowed on the output layer only.
+ *  STEP outputs 1 for x > 0 and 0 otherwise; its derivative is zero almost
+ *  everywhere, so training uses the straight-through gradient (derivative
+ *  taken as 1). With one STEP layer and MSE this is the perceptron rule:
+ *  w += lr * (y - step(w·x + b)) * x. */
+typedef enum bp_act {
+    BP_ACT_IDENTITY = 0,
+    BP_ACT_STEP,
+    BP_ACT_SIGMOID,
+    BP_ACT_TANH,
+    BP_ACT_RELU,
+    BP_ACT_LEAKY_RELU, /**< x for x > 0, alpha*x otherwise (alpha 0.01) */
+    BP_ACT_GELU,       /**< exact: 0.5 x (1 + erf(x / sqrt 2)) */
+    BP_ACT_SOFTMAX,
+    BP_ACT_COUNT
+} bp_act;
+
+/** Losses, averaged over the rows of a batch. */
+typedef enum bp_loss {
+    BP_LOSS_MSE = 0,       /**< mean over rows of sum_j (a_j - y_j)^2 / n_out */
+    BP_LOSS_SOFTMAX_XENT,  /**< softmax fused with cross-entropy (takes logits);
+                                needs a SOFTMAX output layer */
+    BP_LOSS_SIGMOID_BCE,   /**< sigmoid fused with binary cross-entropy;
+                                needs a SIGMOID output layer */
+    BP_LOSS_COUNT
+} bp_loss;
+
+typedef enum bp_optimizer {
+    BP_OPT_SGD = 0,
+    BP_OPT_MOMENTUM,
+    BP_OPT_NESTEROV,
+    BP_OPT_ADAM,
+    BP_OPT_ADAMW, /**< Adam with decoupled weight decay */
+    BP_OPT_COUNT
+} bp_optimizer;
+
+/** Kernel sets (instruction sets). AUTO picks the best one the CPU has,
+ *  or the one named by the BP_ISA environment variable. */
+typedef enum bp_isa {
+    BP_ISA_AUTO = 0,
+    BP_ISA_SCALAR,
+    BP_ISA_AVX2, /**< AVX2 and FMA3 */
+    BP_ISA_AVX512, /**< AVX-512F */
+    BP_ISA_NEON, /**< AArch64 Advanced SIMD */
+    BP_ISA_COUNT
+} bp_isa;
+
+typedef enum bp_lr_schedule {
+    BP_LR_CONSTANT = 0,
+    BP_LR_STEP,   /**< multiply by lr_gamma every lr_step_epochs epochs */
+    BP_LR_COSINE, /**< cosine decay from lr to lr_min over all epochs */
+} bp_lr_schedule;
+
+typedef struct bp_net bp_net;
+typedef struct bp_trainer bp_trainer;
+
+/* ---------------------------------------------------------------- status */
+
+BP_API const char *bp_status_string(bp_status status);
+/** The message of the last failed call on this thread ("" if none). */
+BP_API const char *bp_last_error(void);
+BP_API const char *bp_version(void);
+
+/* ----------------------------------------------------------------- names */
+
+/** Lower-case names ("relu", "softmax_xent", "adamw"); "?" when out of range. */
+BP_API const char *bp_act_name(bp_act act);
+BP_API const char *bp_loss_name(bp_loss loss);
+BP_API const char *bp_optimizer_name(bp_optimizer opt);
+/** Parse a name (case-insensitive; "leaky-relu" and "leaky_relu" both work).
+ *  @retval BP_STATUS_INVALID_ARGUMENT unknown name (message lists the valid ones) */
+BP_NODISCARD BP_API bp_status bp_act_from_name(const char *name, bp_act *out);
+BP_NODISCARD BP_API bp_status bp_loss_from_name(const char *name, bp_loss *out);
+BP_NODISCARD BP_API bp_status bp_optimizer_from_name(const char *name, bp_optimizer *out);
+
+/* -------------------------------------------------------------- ISA info */
+
+BP_API const char *bp_isa_name(bp_isa isa);
+/** Parse "scalar", "avx2", "avx512", "neon" or "auto" (case-insensitive).
+ *  @retval BP_STATUS_INVALID_ISA unknown name */
+BP_NODISCARD BP_API bp_status bp_isa_from_name(const char *name, bp_isa *out);
+/** 1 if the kernel set was compiled into this build. */
+BP_API int bp_isa_compiled(bp_isa isa);
+/** 1 if compiled in and this CPU (and OS) can run it. */
+BP_API int bp_isa_supported(bp_isa isa);
+/** The ISA AUTO resolves to: BP_ISA env var if set, else the best supported.
+ *  @retval BP_STATUS_INVALID_ISA BP_ISA names no ISA
+ *  @retval BP_STATUS_UNSUPPORTED_ISA BP_ISA names one this CPU/build lacks */
+BP_NODISCARD BP_API bp_status bp_isa_resolve(bp_isa requested, bp_isa *out);
+/** Comma-separated CPU features relevant to the kernels ("avx2,fma,..."). */
+BP_API const char *bp_cpu_features(void);
+
+/* --------------------------------------------------------------- network */
+
+typedef struct bp_net_options {
+    bp_isa isa;          /**< kernel set; AUTO by default */
+    uint64_t seed;       /**< weight-initialisation seed */
+    float leaky_alpha;   /**< slope of LEAKY_RELU for x < 0 (default 0.01) */
+} bp_net_options;
+
+BP_API bp_net_options bp_net_options_default(void);
+
+/** Create a network with n_layers dense layers. sizes has n_layers + 1
+ *  entries (input width first); acts has n_layers entries. Weights are
+ *  initialised from opt->seed: Glorot-uniform for sigmoid/tanh/softmax/
+ *  identity/step, He-uniform for the ReLU family and GELU; biases
+ *  uniform in ±1/sqrt(fan_in).
+ *  @retval BP_STATUS_INVALID_ARGUMENT bad sizes/activations (message names the layer)
+ *  @retval BP_STATUS_INVALID_ISA, BP_STATUS_UNSUPPORTED_ISA see bp_isa_resolve */
+BP_NODISCARD BP_API bp_status bp_net_create(size_t n_layers, const uint32_t *sizes,
+                                            const bp_act *acts, const bp_net_options *opt,
+                                            bp_net **out);
+BP_API void bp_net_destroy(bp_net *net);
+/** Deep copy with the same kernel set. */
+BP_NODISCARD BP_API bp_status bp_net_clone(const bp_net *net, bp_net **out);
+
+BP_API size_t bp_net_n_layers(const bp_net *net);
+/** Width of layer boundary i (0 = input, n_layers = output). */
+BP_API uint32_t bp_net_size(const bp_net *net, size_t i);
+BP_API bp_act bp_net_activation(const bp_net *net, size_t layer);
+BP_API size_t bp_net_n_params(const bp_net *net);
+BP_API bp_isa bp_net_isa(const bp_net *net);
+
+/** Weights of layer l: out x in row-major (PyTorch nn.Linear layout), then
+ *  bias (out). Pointers stay valid for the network's life; writing through
+ *  bp_net_weights is allowed between training steps. */
+BP_API float *bp_net_weights(bp_net *net, size_t layer);
+BP_API float *bp_net_bias(bp_net *net, size_t layer);
+
+/** Forward pass on n rows of x (n x n_in, row-major) into y (n x n_out).
+ *  Thread-safe on a const network; allocates its own scratch.
+ *  Softmax output layers produce probabilities.
+ *  @retval BP_STATUS_NUMERIC_ERROR a NaN/Inf in x (message names the row) */
+BP_NODISCARD BP_API bp_status bp_net_predict(const bp_net *net, const float *x, size_t n,
+                                             float *y);
+
+/** Same as bp_net_predict, using up to n_threads OpenMP threads (0 = all). */
+BP_NODISCARD BP_API bp_status bp_net_predict_mt(const bp_net *net, const float *x, size_t n,
+                                                float *y, int n_threads);
+
+/** Save to path: versioned little-endian format with a CRC-32, written to
+ *  a temporary file and renamed, so an existing file survives a crash. */
+BP_NODISCARD BP_API bp_status bp_net_save(const bp_net *net, const char *path);
+/** Load a model. opt may be NULL (AUTO ISA). Truncated, corrupted or
+ *  unknown-version files are rejected with BP_STATUS_FORMAT_ERROR. */
+BP_NODISCARD BP_API bp_status bp_net_load(const char *path, const bp_net_options *opt,
+                                          bp_net **out);
+
+/* ------------------------------------------------------------------ data */
+
+/** A data set: n rows of n_in floats and either class labels (n_classes > 0,
+ *  labels in [0, n_classes)) or float targets (n_targets per row). The
+ *  struct owns nothing; fill it to point at your arrays. */
+typedef struct bp_data {
+    size_t n;
+    uint32_t n_in;
+    const float *x;          /**< n x n_in */
+    uint32_t n_classes;      /**< > 0: classification with labels */
+    const int32_t *labels;   /**< n labels, when n_classes > 0 */
+    uint32_t n_targets;      /**< > 0: targets (regression / multi-label) */
+    const float *targets;    /**< n x n_targets, when n_classes == 0 */
+} bp_data;
+
+/** An owned data set returned by the loaders; free with bp_dataset_free. */
+typedef struct bp_dataset {
+    bp_data d;
+    float *x_mem;
+    int32_t *labels_mem;
+    float *targets_mem;
+} bp_dataset;
+
+BP_API void bp_dataset_free(bp_dataset *ds);
+/** Load an IDX images file and its labels file (MNIST layout, plain or gzip).
+ *  Pixels are scaled to [0, 1]. n_classes is max label + 1 (at least 2). */
+BP_NODISCARD BP_API bp_status bp_data_load_idx(const char *images_path, const char *labels_path,
+                                               bp_dataset *out);
+/** Load a CSV file of numbers. label_col selects the class-label column
+ *  (-1 = last column); header: 1 = skip the first line, 0 = none,
+ *  -1 = detect (skipped if it does not parse as numbers). If n_targets > 0,
+ *  the last n_targets columns are float targets instead of a label. */
+BP_NODISCARD BP_API bp_status bp_data_load_csv(const char *path, int label_col, int header,
+                                               uint32_t n_targets, bp_dataset *out);
+/** Built-in data sets: "and", "or", "xor" (4 rows), "spirals" (two
+ *  interleaved spirals, n rows, 2 classes). seed shuffles nothing; the
+ *  spirals are deterministic. */
+BP_NODISCARD BP_API bp_status bp_data_builtin(const char *name, size_t n, bp_dataset *out);
+/** Split off the last `fraction` of a data set (after a seeded shuffle)
+ *  as validation. Both halves own copies. */
+BP_NODISCARD BP_API bp_status bp_data_split(const bp_data *all, float fraction, uint64_t seed,
+                                            bp_dataset *train, bp_dataset *valid);
+
+/* ------------------------------------------------------------- training */
+
+/** What the progress callback sees. */
+typedef struct bp_progress {
+    uint32_t epoch;        /**< 0-based */
+    uint32_t epochs;
+    size_t batch;          /**< batches done in this epoch */
+    size_t batches;        /**< batches per epoch */
+    double loss;           /**< running mean training loss this epoch */
+    double accuracy;       /**< running training accuracy (classification), else -1 */
+    double samples_per_s;  /**< this epoch so far */
+    int epoch_end;         /**< 1 on the call after an epoch's last batch */
+    double val_loss;       /**< at epoch end when validation data is given, else -1 */
+    double val_accuracy;   /**< likewise */
+    double lr;             /**< learning rate in use */
+    double elapsed_s;      /**< since training started */
+} bp_progress;
+
+/** Return non-zero to stop training (the call returns BP_STATUS_STOPPED). */
+typedef int (*bp_progress_fn)(const bp_progress *progress, void *user);
+
+typedef struct bp_train_options {
+    bp_loss loss;
+    bp_optimizer optimizer;
+    float learning_rate;
+    float momentum;      /**< MOMENTUM / NESTEROV (default 0.9) */
+    float beta1, beta2;  /**< Adam (0.9, 0.999) */
+    float epsilon;       /**< Adam (1e-8) */
+    float weight_decay;  /**< L2 (SGD family, Adam) or decoupled (AdamW) */
+    size_t batch_size;
+    uint32_t epochs;
+    uint64_t seed;       /**< shuffling and dropout */
+    int shuffle;         /**< 1 (default): reshuffle every epoch */
+    int n_threads;       /**< 0 = all cores (OpenMP's default team size) */
+    int strict_ieee;     /**< 1: keep denormals (default flushes them to zero) */
+    bp_lr_schedule lr_schedule;
+    uint32_t lr_step_epochs; /**< BP_LR_STEP period */
+    float lr_gamma;      /**< BP_LR_STEP factor (0.1) */
+    float lr_min;        /**< BP_LR_COSINE floor */
+    uint32_t warmup_epochs; /**< linear warm-up from lr/10... to lr */
+    float clip_norm;     /**< > 0: clip the global gradient norm */
+    float dropout;       /**< drop probability on hidden-layer outputs */
+    uint32_t patience;   /**< > 0: early stopping on validation loss,
+                              restoring the best weights */
+    const bp_data *validation; /**< optional, evaluated each epoch */
+    bp_progress_fn progress;
+    void *progress_user;
+    size_t progress_every; /**< call progress every N batches (0 = epoch ends only) */
+    const char *checkpoint_path; /**< written every checkpoint_every epochs */
+    uint32_t checkpoint_every;
+} bp_train_options;
+
+BP_API bp_train_options bp_train_options_default(void);
+
+/** Result of evaluating a network on a data set. */
+typedef struct bp_eval {
+    double loss;
+    double accuracy; /**< classification (or thresholded BCE), else -1 */
+    size_t n;
+} bp_eval;
+
+/** Create a trainer: checks the options against the network, sizes the
+ *  whole workspace once (no allocation happens in a training step).
+ *  The network must outlive the trainer. */
+BP_NODISCARD BP_API bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt,
+                                                bp_trainer **out);
+BP_API void bp_trainer_destroy(bp_trainer *tr);
+
+/** One step on one mini-batch of n rows (n <= batch_size): forward, loss,
+ *  backward, update. y is n x n_out (one-hot for classification).
+ *  loss_out (may be NULL) receives the batch's mean loss.
+ *  @retval BP_STATUS_NUMERIC_ERROR non-finite loss; weights are not updated */
+BP_NODISCARD BP_API bp_status bp_trainer_step(bp_trainer *tr, const float *x, const float *y,
+                                              size_t n, float *loss_out);
+
+/** One epoch over data in shuffled mini-batches. */
+BP_NODISCARD BP_API bp_status bp_trainer_run_epoch(bp_trainer *tr, const bp_data *data,
+                                                   double *loss_out);
+
+/** Run all epochs (with schedules, validation, early stopping, checkpoints),
+ *  resuming from the trainer's epoch counter. */
+BP_NODISCARD BP_API bp_status bp_trainer_fit(bp_trainer *tr, const bp_data *data);
+
+/** Epochs completed so far. */
+BP_API uint32_t bp_trainer_epoch(const bp_trainer *tr);
+
+/** Save the network together with the optimizer state, epoch and RNG
+ *  position, so bp_trainer_resume continues bit-identically. */
+BP_NODISCARD BP_API bp_status bp_trainer_save_checkpoint(const bp_trainer *tr,
+                                                         const char *path);
+/** Load a checkpoint written by bp_trainer_save_checkpoint into a trainer
+ *  whose network has the same shape. */
+BP_NODISCARD BP_API bp_status bp_trainer_resume(bp_trainer *tr, const char *path);
+
+/** Evaluate loss and accuracy on a data set (n_threads 0 = all). */
+BP_NODISCARD BP_API bp_status bp_net_evaluate(const bp_net *net, bp_loss loss,
+                                              const bp_data *data, int n_threads,
+                                              bp_eval *out);
+
+/** Convenience: create a trainer, fit, destroy. */
+BP_NODISCARD BP_API bp_status bp_train(bp_net *net, const bp_data *data,
+                                       const bp_train_options *opt);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+// backprop kernels: the dispatch table, for people who benchmark or call
+// the kernels directly. One table per instruction set; every table is
+// complete (ISA tables start from the scalar one and override).
+//
+// Kernel contract (all families):
+// - single-threaded, allocation-free, never print, never read or write past
+//   the sizes given (no over-reads: AddressSanitizer runs every kernel);
+// - sizes are in elements; pointers need no particular alignment;
+// - a kernel's result for one output element must not depend on where that
+//   element falls in the call (its row/column block, remainders), so that
+//   splitting a product into blocks across threads gives bit-identical
+//   results whatever the split.
+#ifndef BACKPROP_KERNELS_H
+#define BACKPROP_KERNELS_H
+
+#include <stddef.h>
+
+#include "backprop.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** C (m x n, row stride c_rs) = [C +] [bias] + A·B, where
+ *  A(i,p) = a[i*a_rs + p*a_cs] (m x k) and B(p,j) = b[p*b_rs + j*b_cs] (k x n).
+ *  The strides express every orientation training needs:
+ *    forward   Z  = A·Wᵀ + b : a_rs=in,  a_cs=1,   b_rs=1,  b_cs=in
+ *    data grad dA = dZ·W     : a_rs=out, a_cs=1,   b_rs=in, b_cs=1
+ *    weight gr dW += dZᵀ·A   : a_rs=1,   a_cs=out, b_rs=in, b_cs=1
+ *  bias (length n) may be NULL; accumulate != 0 adds into C.
+ *  ws: scratch of gemm_ws_floats floats, 64-byte aligned, owned by the
+ *  calling thread. k == 0 gives C = [C +] bias. */
+typedef void (*bp_f32_gemm_fn)(size_t m, size_t n, size_t k, const float *a, size_t a_rs,
+                               size_t a_cs, const float *b, size_t b_rs, size_t b_cs, float *c,
+                               size_t c_rs, const float *bias, int accumulate, float *ws);
+
+/** sum_i x[i]*y[i]. */
+typedef float (*bp_f32_dot_fn)(size_t n, const float *x, const float *y);
+
+typedef struct bp_act_params {
+    float alpha; /**< LEAKY_RELU negative slope */
+} bp_act_params;
+
+/** y = act(x), elementwise; in place (y == x) allowed. */
+typedef void (*bp_f32_act_fwd_fn)(size_t n, const float *x, float *y, const bp_act_params *p);
+/** dx = dy ⊙ act'(z), given z (pre-activation) and a = act(z); in place
+ *  (dx == dy) allowed. STEP uses the straight-through derivative 1. */
+typedef void (*bp_f32_act_bwd_fn)(size_t n, const float *z, const float *a, const float *dy,
+                                  float *dx, const bp_act_params *p);
+
+/** Row softmax of x (rows x cols, contiguous) into y; stable (subtracts the
+ *  row maximum); in place allowed. */
+typedef void (*bp_f32_softmax_fn)(size_t rows, size_t cols, const float *x, float *y);
+
+/** Fused loss over rows x cols (contiguous), targets y (same shape):
+ *  loss_rows[i] = the row's loss; if g != NULL, g = scale * dLoss/dinput.
+ *  softmax_xent: input = logits z; loss = logsumexp(z) - sum y*z (for y
+ *               summing to 1), g = scale*(softmax(z) - y).
+ *  sigmoid_bce: input = logits z; loss = sum max(z,0) - z*y + log1p(exp(-|z|)),
+ *               g = scale*(sigmoid(z) - y).
+ *  mse:         input = outputs a; loss = sum (a-y)^2 / cols,
+ *               g = scale*2*(a-y)/cols. */
+typedef void (*bp_f32_loss_fn)(size_t rows, size_t cols, const float *input, const float *y,
+                               float *g, float *loss_rows, float scale);
+
+/** y[j] (+)= sum over rows of x[i*x_rs + j], rows added in order 0,1,2… */
+typedef void (*bp_f32_colsum_fn)(size_t rows, size_t cols, const float *x, size_t x_rs,
+                                 float *y, int accumulate);
+/** y += x. */
+typedef void (*bp_f32_vadd_fn)(size_t n, const float *x, float *y);
+/** y = a*x + y. */
+typedef void (*bp_f32_axpy_fn)(size_t n, float a, const float *x, float *y);
+
+typedef struct bp_sgd_params {
+    float lr;
+    float momentum;     /**< 0: plain SGD, v unused (may be NULL) */
+    float weight_decay; /**< L2: g += wd*w */
+    int nesterov;
+} bp_sgd_params;
+
+/** g' = g + wd*w; v = momentum*v + g'; w -= lr * (nesterov ? g' + momentum*v : v)
+ *  (plain SGD: w -= lr*g'). */
+typedef void (*bp_f32_sgd_fn)(size_t n, float *w, const float *g, float *v,
+                              const bp_sgd_params *p);
+
+typedef struct bp_adam_params {
+    float lr, beta1, beta2, eps, weight_decay;
+    int decoupled;   /**< 1: AdamW (w -= lr*wd*w), 0: L2 added to g */
+    float bc1, bc2;  /**< bias corrections 1 - beta1^t, 1 - beta2^t */
+} bp_adam_params;
+
+/** m = b1*m + (1-b1)*g'; v = b2*v + (1-b2)*g'^2;
+ *  w -= lr * (m/bc1) / (sqrt(v/bc2) + eps) [+ lr*wd*w if decoupled]. */
+typedef void (*bp_f32_adam_fn)(size_t n, float *w, const float *g, float *m, float *v,
+                               const bp_adam_params *p);
+
+/** The one dispatch table. */
+typedef struct bp_kernel_table {
+    bp_isa isa;
+    const char *name;
+    size_t f32_lanes;
+
+    bp_f32_gemm_fn gemm;
+    size_t gemm_ws_floats; /**< scratch gemm needs per thread */
+    size_t gemm_mr, gemm_nr; /**< register tile, for partitioning work */
+    bp_f32_dot_fn dot;
+
+    bp_f32_act_fwd_fn act_fwd[BP_ACT_COUNT]; /**< SOFTMAX entry NULL: use softmax */
+    bp_f32_act_bwd_fn act_bwd[BP_ACT_COUNT]; /**< SOFTMAX entry NULL: fused in losses */
+    bp_f32_softmax_fn softmax;
+    bp_f32_loss_fn loss[BP_LOSS_COUNT];
+
+    bp_f32_colsum_fn colsum;
+    bp_f32_vadd_fn vadd;
+    bp_f32_axpy_fn axpy;
+
+    bp_f32_sgd_fn sgd;
+    bp_f32_adam_fn adam;
+} bp_kernel_table;
+
+/** The table of an ISA, or NULL if it is not compiled in or this CPU lacks
+ *  it. BP_ISA_AUTO gives the table bp_isa_resolve picks (NULL on error). */
+BP_API const bp_kernel_table *bp_kernel_table_get(bp_isa isa);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+// Internal declarations shared by the library's translation units.
+#ifndef BP_INTERNAL_H
+#define BP_INTERNAL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backprop.h"
+#include "backprop_kernels.h"
+
+#if defined(__GNUC__)
+#define BP_INTERNAL __attribute__((visibility("hidden")))
+#define BP_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define BP_INTERNAL
+#define BP_PRINTF(a, b)
+#endif
+
+// Maximum number of dense layers in one network.
+#define BP_MAX_LAYERS 64
+// Maximum width of one layer (keeps every size product far from overflow).
+#define BP_MAX_WIDTH (1u << 24)
+
+struct bp_layer {
+    uint32_t n_in, n_out;
+    bp_act act;
+    float *w; // n_out x n_in, row-major
+    float *b; // n_out
+};
+
+struct bp_net {
+    size_t n_layers;
+    struct bp_layer layers[BP_MAX_LAYERS];
+    float *params;      // all weights and biases, one 64-byte aligned block
+    size_t params_floats; // length of that block (layer blocks padded to 16 floats)
+    size_t n_params;    // weights and biases proper
+    bp_act_params act_params;
+    const bp_kernel_table *k;
+};
+
+// ---- errors (error.c) -----------------------------------------------------
+// Record a message for bp_last_error() and return status.
+BP_INTERNAL bp_status bp_fail(bp_status status, const char *fmt, ...) BP_PRINTF(2, 3);
+BP_INTERNAL void bp_clear_error(void);
+
+// ---- memory (alloc.c) -----------------------------------------------------
+// 64-byte aligned, zeroed; NULL on overflow or failure. count*size checked.
+BP_INTERNAL void *bp_alloc(size_t count, size_t size);
+BP_INTERNAL void bp_free(void *p);
+// a*b without overflow, or 0 (and *ok = 0).
+BP_INTERNAL size_t bp_mul_size(size_t a, size_t b, int *ok);
+// Allocation hook for tests: counts every bp_alloc call.
+BP_INTERNAL extern size_t bp_alloc_count;
+
+// ---- random numbers (rng.c) -----------------------------------------------
+typedef struct bp_rng {
+    uint64_t s[4];
+} bp_rng;
+BP_INTERNAL void bp_rng_seed(bp_rng *r, uint64_t seed);
+BP_INTERNAL uint64_t bp_rng_next(bp_rng *r);
+// Uniform in [0, 1) with 24 random bits.
+BP_INTERNAL float bp_rng_uniform(bp_rng *r);
+// Uniform integer in [0, n).
+BP_INTERNAL uint64_t bp_rng_below(bp_rng *r, uint64_t n);
+// Stateless hash for counter-based randomness (dropout masks).
+BP_INTERNAL uint64_t bp_hash64(uint64_t x);
+
+// ---- CPU and ISA (cpu.c, isa.c, kernel_table.c) ---------------------------
+enum {
+    BP_CPU_AVX2 = 1u << 0,  // AVX2 + FMA3 + OS saves YMM
+    BP_CPU_AVX512 = 1u << 1, // AVX-512F + OS saves ZMM/opmask
+    BP_CPU_NEON = 1u << 2,
+};
+BP_INTERNAL unsigned bp_cpu_detect(void);
+// Flush denormals to zero (FTZ+DAZ / FZ); returns the previous mode.
+BP_INTERNAL unsigned long bp_fpmode_enter_ftz(void);
+BP_INTERNAL void bp_fpmode_restore(unsigned long mode);
+BP_INTERNAL void bp_kernel_table_init_scalar(bp_kernel_table *t);
+BP_INTERNAL void bp_kernel_table_init_avx2(bp_kernel_table *t);
+BP_INTERNAL void bp_kernel_table_init_avx512(bp_kernel_table *t);
+BP_INTERNAL void bp_kernel_table_init_neon(bp_kernel_table *t);
+// Table for a resolved ISA (never AUTO); status + message when unavailable.
+BP_INTERNAL bp_status bp_table_for(bp_isa requested, const bp_kernel_table **out);
+
+// ---- network internals (net.c) --------------------------------------------
+BP_INTERNAL bp_status bp_net_alloc(size_t n_layers, const uint32_t *sizes, const bp_act *acts,
+                                   const bp_net_options *opt, bp_net **out);
+// Largest layer width (input included).
+BP_INTERNAL uint32_t bp_net_max_width(const bp_net *net);
+// Check x (n rows of width) for NaN/Inf; message names row and column.
+BP_INTERNAL bp_status bp_check_finite(const float *x, size_t n, size_t width, const char *what);
+
+// Per-thread scratch for a forward pass over up to `rows` rows.
+typedef struct bp_fwd_scratch {
+    float *buf[2]; // ping-pong activations, rows x max_width
+    float *gemm_ws;
+} bp_fwd_scratch;
+// Forward rows [0, n) of x through the net into y using scratch sized for n.
+// logits != 0 leaves the output layer's activation unapplied (for the fused
+// losses, which take logits).
+BP_INTERNAL void bp_net_forward_rows(const bp_net *net, const float *x, size_t n, float *y,
+                                     const bp_fwd_scratch *s, int logits);
+// Split [0, n) into `parts` contiguous pieces whose boundaries are multiples
+// of align (except the end); piece t is [*lo, *hi).
+BP_INTERNAL void bp_split(size_t n, size_t align, int parts, int t, size_t *lo, size_t *hi);
+// Index of the largest of n values (first on ties).
+BP_INTERNAL size_t bp_argmax(const float *x, size_t n);
+
+// ---- data (data.c) ---------------------------------------------------------
+// Allocate an owned, zeroed data set of n rows with labels (n_classes > 0)
+// or targets (n_targets > 0).
+BP_INTERNAL bp_status bp_dataset_alloc(bp_dataset *ds, size_t n, uint32_t n_in,
+                                       uint32_t n_classes, uint32_t n_targets);
+
+// ---- model files (model_file.c) --------------------------------------------
+// Optional trainer state stored after the parameters.
+typedef struct bp_ckpt_state {
+    uint32_t optimizer;  // bp_optimizer
+    uint32_t epoch;
+    uint64_t step;
+    uint64_t rng[4];
+    size_t n_state;      // floats of optimizer state (0 if none)
+    float *state;        // optimizer state (velocity / m, v)
+} bp_ckpt_state;
+BP_INTERNAL bp_status bp_model_write(const bp_net *net, const bp_ckpt_state *st, const char *path);
+// Reads a model; if st != NULL and the file holds trainer state, fills it
+// (st->state allocated with bp_alloc; caller frees).
+BP_INTERNAL bp_status bp_model_read(const char *path, const bp_net_options *opt, bp_net **out,
+                                    bp_ckpt_state *st);
+
+#endif

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+// Status strings and the thread-local message behind bp_last_error().
+#include <stdio.h>
+
+#include "bp_internal.h"
+
+static _Thread_local char last_error[512];
+
+bp_status bp_fail(bp_status status, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+void bp_clear_error(void) { last_error[0] = '\0'; }
+
+const char *bp_last_error(void) { return last_error; }
+
+const char *bp_status_string(bp_status status) {
+    switch (status) {
+    case BP_STATUS_OK: return "ok";
+    case BP_STATUS_INVALID_ARGUMENT: return "invalid argument";
+    case BP_STATUS_INVALID_STATE: return "invalid state";
+    case BP_STATUS_OUT_OF_MEMORY: return "out of memory";
+    case BP_STATUS_INVALID_ISA: return "invalid ISA name";
+    case BP_STATUS_UNSUPPORTED_ISA: return "unsupported ISA";
+    case BP_STATUS_IO_ERROR: return "I/O error";
+    case BP_STATUS_FORMAT_ERROR: return "format error";
+    case BP_STATUS_NUMERIC_ERROR: return "numeric error";
+    case BP_STATUS_STOPPED: return "stopped";
+    }
+    return "unknown status";
+}
+
+const char *bp_version(void) { return "0.1.0"; }

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: MIT
+// The model file: a versioned little-endian binary format.
+//
+//   offset  field
+//   0       magic "BPNN"
+//   4       u32 format version (1)
+//   8       u32 byte-order mark 0x01020304 (as written little-endian)
+//   12      u32 n_layers (1..64)
+//   16      u32 sizes[n_layers + 1]
+//           u32 activations[n_layers]
+//           f32 leaky-relu alpha
+//           u32 flags (bit 0: trainer state follows the parameters)
+//           per layer: f32 weights[n_out * n_in] (row-major), f32 bias[n_out]
+//           if flags & 1: u32 optimizer, u32 epoch, u64 step, u64 rng[4],
+//                         u64 n_state, f32 state[n_state]
+//   end-4   u32 CRC-32 (zlib) of every byte before it
+//
+// Saving writes "<path>.tmp.<pid>" and renames it over path, so a crash
+// mid-save leaves the previous file intact.
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "bp_internal.h"
+
+#define BP_MAGIC "BPNN"
+#define BP_FORMAT_VERSION 1u
+#define BP_BOM 0x01020304u
+// Largest model file accepted (guards the allocation of a corrupt size).
+#define BP_MAX_FILE_BYTES ((size_t)1 << 34)
+
+typedef struct {
+    unsigned char *p;
+    size_t len, cap;
+} wbuf;
+
+static void put_u32(wbuf *b, uint32_t v) {
+    for (int i = 0; i < 4; i++) b->p[b->len++] = (unsigned char)(v >> (8 * i));
+}
+static void put_u64(wbuf *b, uint64_t v) {
+    for (int i = 0; i < 8; i++) b->p[b->len++] = (unsigned char)(v >> (8 * i));
+}
+static void put_f32(wbuf *b, float f) {
+    uint32_t v;
+    memcpy(&v, &f, 4);
+    put_u32(b, v);
+}
+
+typedef struct {
+    const unsigned char *p;
+    size_t len, pos;
+} rbuf;
+
+static int get_u32(rbuf *b, uint32_t *v) {
+    if (b->len - b->pos < 4) return 0;
+    *v = 0;
+    for (int i = 0; i < 4; i++) *v |= (uint32_t)b->p[b->pos++] << (8 * i);
+    return 1;
+}
+static int get_u64(rbuf *b, uint64_t *v) {
+    if (b->len - b->pos < 8) return 0;
+    *v = 0;
+    for (int i = 0; i < 8; i++) *v |= (uint64_t)b->p[b->pos++] << (8 * i);
+    return 1;
+}
+static int get_f32(rbuf *b, float *f) {
+    uint32_t v;
+    if (!get_u32(b, &v)) return 0;
+    memcpy(f, &v, 4);
+    return 1;
+}
+
+static uint32_t crc_of(const unsigned char *p, size_t n) {
+    uLong c = crc32(0L, Z_NULL, 0);
+    while (n > 0) { // zlib takes uInt lengths
+        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        c = crc32(c, p, chunk);
+        p += chunk;
+        n -= chunk;
+    }
+    return (uint32_t)c;
+}
+
+bp_status bp_model_write(const bp_net *net, const bp_ckpt_state *st, const char *path) {
+    if (!net || !path || !path[0]) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "save: NULL network or empty path");
+    size_t L = net->n_layers;
+    size_t bytes = 16 + 4 * (L + 1) + 4 * L + 8 + 4 * net->n_params + 4;
+    if (st) bytes += 4 + 4 + 8 + 32 + 8 + 4 * st->n_state;
+    wbuf b = {bp_alloc(bytes, 1), 0, bytes};
+    if (!b.p) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "save: no memory for %zu bytes", bytes);
+    memcpy(b.p, BP_MAGIC, 4);
+    b.len = 4;
+    put_u32(&b, BP_FORMAT_VERSION);
+    put_u32(&b, BP_BOM);
+    put_u32(&b, (uint32_t)L);
+    put_u32(&b, net->layers[0].n_in);
+    for (size_t l = 0; l < L; l++) put_u32(&b, net->layers[l].n_out);
+    for (size_t l = 0; l < L; l++) put_u32(&b, (uint32_t)net->layers[l].act);
+    put_f32(&b, net->act_params.alpha);
+    put_u32(&b, st ? 1u : 0u);
+    for (size_t l = 0; l < L; l++) {
+        const struct bp_layer *Ly = &net->layers[l];
+        for (size_t i = 0; i < (size_t)Ly->n_out * Ly->n_in; i++) put_f32(&b, Ly->w[i]);
+        for (size_t i = 0; i < Ly->n_out; i++) put_f32(&b, Ly->b[i]);
+    }
+    if (st) {
+        put_u32(&b, st->optimizer);
+        put_u32(&b, st->epoch);
+        put_u64(&b, st->step);
+        for (int i = 0; i < 4; i++) put_u64(&b, st->rng[i]);
+        put_u64(&b, (uint64_t)st->n_state);
+        for (size_t i = 0; i < st->n_state; i++) put_f32(&b, st->state[i]);
+    }
+    put_u32(&b, crc_of(b.p, b.len));
+
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        bp_free(b.p);
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "save: path too long");
+    }
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        bp_status r = bp_fail(BP_STATUS_IO_ERROR, "save: cannot create %s: %s", tmp, strerror(errno));
+        bp_free(b.p);
+        return r;
+    }
+    int ok = fwrite(b.p, 1, b.len, f) == b.len;
+    ok = (fflush(f) == 0) && ok;
+    ok = (fsync(fileno(f)) == 0) && ok;
+    ok = (fclose(f) == 0) && ok;
+    bp_free(b.p);
+    if (!ok) {
+        int e = errno;
+        remove(tmp);
+        return bp_fail(BP_STATUS_IO_ERROR, "save: writing %s failed: %s", tmp, strerror(e));
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        remove(tmp);
+        return bp_fail(BP_STATUS_IO_ERROR, "save: cannot rename %s to %s: %s", tmp, path, strerror(e));
+    }
+    return BP_STATUS_OK;
+}
+
+static bp_status read_all(const char *path, unsigned char **out, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return bp_fail(BP_STATUS_IO_ERROR, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *p = bp_alloc(cap, 1);
+    while (p) {
+        n += fread(p + n, 1, cap - n, f);
+        if (n < cap) break;
+        if (cap >= BP_MAX_FILE_BYTES) {
+            bp_free(p);
+            fclose(f);
+            return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: larger than any model file", path);
+        }
+        unsigned char *q = bp_alloc(cap * 2, 1);
+        if (q) memcpy(q, p, n);
+        bp_free(p);
+        p = q;
+        cap *= 2;
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (!p) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory to read the file", path);
+    if (err) {
+        bp_free(p);
+        return bp_fail(BP_STATUS_IO_ERROR, "%s: read error", path);
+    }
+    *out = p;
+    *len = n;
+    return BP_STATUS_OK;
+}
+
+bp_status bp_model_read(const char *path, const bp_net_options *opt, bp_net **out,
+                        bp_ckpt_state *st) {
+    if (!path || !out) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "load: NULL path or out");
+    *out = NULL;
+    unsigned char *data = NULL;
+    size_t len = 0;
+    bp_status r = read_all(path, &data, &len);
+    if (r != BP_STATUS_OK) return r;
+    rbuf b = {data, len, 0};
+    uint32_t version, bom, L, flags;
+    uint32_t sizes[BP_MAX_LAYERS + 1];
+    bp_act acts[BP_MAX_LAYERS];
+    float alpha;
+    bp_net *net = NULL;
+#define BAD(...)                                                                             \
+    do {                                                                                     \
+        r = bp_fail(BP_STATUS_FORMAT_ERROR, __VA_ARGS__);                                    \
+        goto done;                                                                           \
+    } while (0)
+    if (len < 4 || memcmp(data, BP_MAGIC, 4) != 0) BAD("%s: not a backprop model (bad magic)", path);
+    b.pos = 4;
+    if (len < 8) BAD("%s: truncated header", path);
+    if (len < 4 + 4) BAD("%s: truncated", path);
+    {
+        uint32_t stored_crc = (uint32_t)data[len - 4] | (uint32_t)data[len - 3] << 8 |
+                              (uint32_t)data[len - 2] << 16 | (uint32_t)data[len - 1] << 24;
+        if (len < 16 + 4) BAD("%s: truncated (%zu bytes)", path, len);
+        if (!get_u32(&b, &version) || !get_u32(&b, &bom)) BAD("%s: truncated header", path);
+        if (bom != BP_BOM) BAD("%s: wrong byte-order mark 0x%08x", path, bom);
+        if (version != BP_FORMAT_VERSION)
+            BAD("%s: format version %u, this build reads version %u", path, version, BP_FORMAT_VERSION);
+        if (crc_of(data, len - 4) != stored_crc)
+            BAD("%s: checksum mismatch: the file is truncated or corrupted", path);
+        b.len = len - 4; // the CRC is not payload
+    }
+    if (!get_u32(&b, &L)) BAD("%s: truncated header", path);
+    if (L == 0 || L > BP_MAX_LAYERS) BAD("%s: %u layers (expected 1 to %d)", path, L, BP_MAX_LAYERS);
+    for (uint32_t i = 0; i <= L; i++)
+        if (!get_u32(&b, &sizes[i])) BAD("%s: truncated layer sizes", path);
+    for (uint32_t i = 0; i < L; i++) {
+        uint32_t a;
+        if (!get_u32(&b, &a)) BAD("%s: truncated activations", path);
+        if (a >= BP_ACT_COUNT) BAD("%s: layer %u: unknown activation %u", path, i + 1, a);
+        acts[i] = (bp_act)a;
+    }
+    if (!get_f32(&b, &alpha) || !get_u32(&b, &flags)) BAD("%s: truncated header", path);
+    if (flags > 1) BAD("%s: unknown flags 0x%x", path, flags);
+    {
+        bp_net_options o = opt ? *opt : bp_net_options_default();
+        o.leaky_alpha = alpha;
+        r = bp_net_alloc(L, sizes, acts, &o, &net);
+        if (r != BP_STATUS_OK) {
+            if (r == BP_STATUS_INVALID_ARGUMENT) r = bp_fail(BP_STATUS_FORMAT_ERROR, "%s: %s", path, bp_last_error());
+            goto done;
+        }
+    }
+    if ((b.len - b.pos) / 4 < net->n_params) BAD("%s: truncated parameters", path);
+    for (size_t l = 0; l < L; l++) {
+        struct bp_layer *Ly = &net->layers[l];
+        for (size_t i = 0; i < (size_t)Ly->n_out * Ly->n_in; i++) get_f32(&b, &Ly->w[i]);
+        for (size_t i = 0; i < Ly->n_out; i++) get_f32(&b, &Ly->b[i]);
+    }
+    if (flags & 1) {
+        bp_ckpt_state s;
+        memset(&s, 0, sizeof s);
+        uint64_t n_state;
+        if (!get_u32(&b, &s.optimizer) || !get_u32(&b, &s.epoch) || !get_u64(&b, &s.step))
+            BAD("%s: truncated trainer state", path);
+        for (int i = 0; i < 4; i++)
+            if (!get_u64(&b, &s.rng[i])) BAD("%s: truncated trainer state", path);
+        if (!get_u64(&b, &n_state) || n_state != (b.len - b.pos) / 4 || (b.len - b.pos) % 4)
+            BAD("%s: trainer state size does not match the file", path);
+        if (st) {
+            s.n_state = (size_t)n_state;
+            s.state = bp_alloc(s.n_state ? s.n_state : 1, sizeof(float));
+            if (!s.state) {
+                r = bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory for the trainer state", path);
+                goto done;
+            }
+            for (size_t i = 0; i < s.n_state; i++) get_f32(&b, &s.state[i]);
+            *st = s;
+        } else {
+            b.pos = b.len;
+        }
+    }
+    if (b.pos != b.len) BAD("%s: %zu unexpected bytes after the model", path, b.len - b.pos);
+    r = BP_STATUS_OK;
+#undef BAD
+done:
+    bp_free(data);
+    if (r != BP_STATUS_OK) {
+        bp_net_destroy(net);
+        return r;
+    }
+    *out = net;
+    return BP_STATUS_OK;
+}
+
+bp_status bp_net_save(const bp_net *net, const char *path) { return bp_model_write(net, NULL, path); }
+
+bp_status bp_net_load(const char *path, const bp_net_options *opt, bp_net **out) {
+    return bp_model_read(path, opt, out, NULL);
+}

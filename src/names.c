@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+// Names of activations, losses and optimizers, both ways.
+#include <ctype.h>
+#include <string.h>
+
+#include "bp_internal.h"
+
+static const char *const act_names[BP_ACT_COUNT] = {"identity", "step", "sigmoid", "tanh",
+                                                    "relu", "leaky_relu", "gelu", "softmax"};
+static const char *const loss_names[BP_LOSS_COUNT] = {"mse", "softmax_xent", "sigmoid_bce"};
+static const char *const opt_names[BP_OPT_COUNT] = {"sgd", "momentum", "nesterov", "adam", "adamw"};
+
+const char *bp_act_name(bp_act a) { return (unsigned)a < BP_ACT_COUNT ? act_names[a] : "?"; }
+const char *bp_loss_name(bp_loss l) { return (unsigned)l < BP_LOSS_COUNT ? loss_names[l] : "?"; }
+const char *bp_optimizer_name(bp_optimizer o) { return (unsigned)o < BP_OPT_COUNT ? opt_names[o] : "?"; }
+
+// Case-insensitive compare treating '-' as '_'.
+static int same_name(const char *a, const char *b) {
+    for (; *a && *b; a++, b++) {
+        char ca = *a == '-' ? '_' : (char)tolower((unsigned char)*a);
+        char cb = *b == '-' ? '_' : (char)tolower((unsigned char)*b);
+        if (ca != cb) return 0;
+    }
+    return *a == *b;
+}
+
+static int find(const char *name, const char *const *names, int n) {
+    if (!name) return -1;
+    for (int i = 0; i < n; i++)
+        if (same_name(name, names[i])) return i;
+    return -1;
+}
+
+static bp_status unknown(const char *what, const char *name, const char *const *names, int n) {
+    char list[256] = "";
+    for (int i = 0; i < n; i++) {
+        if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
+        strncat(list, names[i], sizeof list - strlen(list) - 1);
+    }
+    return bp_fail(BP_STATUS_INVALID_ARGUMENT, "unknown %s '%s' (expected one of: %s)", what,
+                   name ? name : "(null)", list);
+}
+
+bp_status bp_act_from_name(const char *name, bp_act *out) {
+    int i = find(name, act_names, BP_ACT_COUNT);
+    if (i < 0 && name && same_name(name, "linear")) i = BP_ACT_IDENTITY;
+    if (i < 0 || !out) return unknown("activation", name, act_names, BP_ACT_COUNT);
+    *out = (bp_act)i;
+    return BP_STATUS_OK;
+}
+
+bp_status bp_loss_from_name(const char *name, bp_loss *out) {
+    int i = find(name, loss_names, BP_LOSS_COUNT);
+    if (i < 0 && name && (same_name(name, "xent") || same_name(name, "cross_entropy"))) i = BP_LOSS_SOFTMAX_XENT;
+    if (i < 0 && name && same_name(name, "bce")) i = BP_LOSS_SIGMOID_BCE;
+    if (i < 0 || !out) return unknown("loss", name, loss_names, BP_LOSS_COUNT);
+    *out = (bp_loss)i;
+    return BP_STATUS_OK;
+}
+
+bp_status bp_optimizer_from_name(const char *name, bp_optimizer *out) {
+    int i = find(name, opt_names, BP_OPT_COUNT);
+    if (i < 0 || !out) return unknown("optimizer", name, opt_names, BP_OPT_COUNT);
+    *out = (bp_optimizer)i;
+    return BP_STATUS_OK;
+}

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+// The network: layer shapes, parameter storage, initialisation and the
+// inference forward pass.
+#include <math.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "bp_internal.h"
+
+bp_net_options bp_net_options_default(void) {
+    bp_net_options o;
+    memset(&o, 0, sizeof o);
+    o.isa = BP_ISA_AUTO;
+    o.seed = 42;
+    o.leaky_alpha = 0.01f;
+    return o;
+}
+
+bp_status bp_net_alloc(size_t n_layers, const uint32_t *sizes, const bp_act *acts,
+                       const bp_net_options *opt, bp_net **out) {
+    if (!out) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_net_create: out is NULL");
+    *out = NULL;
+    if (!sizes || !acts) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_net_create: sizes or acts is NULL");
+    if (n_layers == 0 || n_layers > BP_MAX_LAYERS)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_net_create: %zu layers (expected 1 to %d)",
+                       n_layers, BP_MAX_LAYERS);
+    for (size_t i = 0; i <= n_layers; i++) {
+        if (sizes[i] == 0) {
+            if (i == 0) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "input: 0 units");
+            return bp_fail(BP_STATUS_INVALID_ARGUMENT, "layer %zu: 0 units", i);
+        }
+        if (sizes[i] > BP_MAX_WIDTH)
+            return bp_fail(BP_STATUS_INVALID_ARGUMENT, "layer %zu: %u units (at most %u)", i,
+                           sizes[i], BP_MAX_WIDTH);
+    }
+    for (size_t l = 0; l < n_layers; l++) {
+        if ((unsigned)acts[l] >= BP_ACT_COUNT)
+            return bp_fail(BP_STATUS_INVALID_ARGUMENT, "layer %zu: unknown activation %d", l + 1,
+                           (int)acts[l]);
+        if (acts[l] == BP_ACT_SOFTMAX && l + 1 != n_layers)
+            return bp_fail(BP_STATUS_INVALID_ARGUMENT,
+                           "layer %zu: softmax is only allowed on the output layer", l + 1);
+    }
+    bp_net_options defaults = bp_net_options_default();
+    if (!opt) opt = &defaults;
+    const bp_kernel_table *k;
+    bp_status st = bp_table_for(opt->isa, &k);
+    if (st != BP_STATUS_OK) return st;
+
+    // Parameter count, overflow-checked; each layer's block starts on a
+    // 64-byte boundary so kernels see aligned rows where widths allow.
+    size_t total = 0;
+    int ok = 1;
+    for (size_t l = 0; l < n_layers; l++) {
+        size_t w = bp_mul_size(sizes[l], sizes[l + 1], &ok);
+        size_t blk = ((w + 15) & ~(size_t)15) + ((sizes[l + 1] + 15u) & ~15u);
+        if (!ok || total > SIZE_MAX / 8 - blk)
+            return bp_fail(BP_STATUS_OUT_OF_MEMORY, "layer %zu: parameter count overflows", l + 1);
+        total += blk;
+    }
+    bp_net *net = bp_alloc(1, sizeof *net);
+    float *params = net ? bp_alloc(total, sizeof(float)) : NULL;
+    if (!params) {
+        bp_free(net);
+        return bp_fail(BP_STATUS_OUT_OF_MEMORY, "bp_net_create: cannot allocate %zu parameters", total);
+    }
+    net->n_layers = n_layers;
+    net->params = params;
+    net->k = k;
+    net->act_params.alpha = opt->leaky_alpha;
+    size_t off = 0, count = 0;
+    for (size_t l = 0; l < n_layers; l++) {
+        struct bp_layer *L = &net->layers[l];
+        L->n_in = sizes[l];
+        L->n_out = sizes[l + 1];
+        L->act = acts[l];
+        L->w = params + off;
+        off += ((size_t)L->n_in * L->n_out + 15) & ~(size_t)15;
+        L->b = params + off;
+        off += (L->n_out + 15u) & ~15u;
+        count += (size_t)L->n_in * L->n_out + L->n_out;
+    }
+    net->n_params = count;
+    net->params_floats = total;
+    *out = net;
+    return BP_STATUS_OK;
+}
+
+bp_status bp_net_create(size_t n_layers, const uint32_t *sizes, const bp_act *acts,
+                        const bp_net_options *opt, bp_net **out) {
+    bp_net_options defaults = bp_net_options_default();
+    if (!opt) opt = &defaults;
+    bp_status st = bp_net_alloc(n_layers, sizes, acts, opt, out);
+    if (st != BP_STATUS_OK) return st;
+    bp_net *net = *out;
+    bp_rng rng;
+    bp_rng_seed(&rng, opt->seed);
+    for (size_t l = 0; l < n_layers; l++) {
+        struct bp_layer *L = &net->layers[l];
+        // He-uniform for the ReLU family (keeps activation variance through
+        // half-rectified units), Glorot-uniform otherwise.
+        int he = L->act == BP_ACT_RELU || L->act == BP_ACT_LEAKY_RELU || L->act == BP_ACT_GELU;
+        double limit = he ? sqrt(6.0 / L->n_in) : sqrt(6.0 / (L->n_in + L->n_out));
+        size_t nw = (size_t)L->n_in * L->n_out;
+        for (size_t i = 0; i < nw; i++)
+            L->w[i] = (float)((2.0 * bp_rng_uniform(&rng) - 1.0) * limit);
+        // Biases uniform in ±1/sqrt(fan_in), not zero: zero biases keep a
+        // net of odd activations odd, and on point-symmetric data (spirals)
+        // symmetry then keeps their gradients zero and training stalls.
+        double blimit = 1.0 / sqrt((double)L->n_in);
+        for (size_t i = 0; i < L->n_out; i++)
+            L->b[i] = (float)((2.0 * bp_rng_uniform(&rng) - 1.0) * blimit);
+    }
+    return BP_STATUS_OK;
+}
+
+void bp_net_destroy(bp_net *net) {
+    if (!net) return;
+    bp_free(net->params);
+    bp_free(net);
+}
+
+bp_status bp_net_clone(const bp_net *net, bp_net **out) {
+    if (!net || !out) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_net_clone: NULL argument");
+    uint32_t sizes[BP_MAX_LAYERS + 1];
+    bp_act acts[BP_MAX_LAYERS];
+    for (size_t l = 0; l < net->n_layers; l++) {
+        sizes[l] = net->layers[l].n_in;
+        acts[l] = net->layers[l].act;
+    }
+    sizes[net->n_layers] = net->layers[net->n_layers - 1].n_out;
+    bp_net_options o = bp_net_options_default();
+    o.isa = net->k->isa;
+    o.leaky_alpha = net->act_params.alpha;
+    bp_status st = bp_net_alloc(net->n_layers, sizes, acts, &o, out);
+    if (st != BP_STATUS_OK) return st;
+    bp_net *c = *out;
+    memcpy(c->params, net->params, net->params_floats * sizeof(float));
+    return BP_STATUS_OK;
+}
+
+size_t bp_net_n_layers(const bp_net *net) { return net ? net->n_layers : 0; }
+
+uint32_t bp_net_size(const bp_net *net, size_t i) {
+    if (!net || i > net->n_layers) return 0;
+    return i == net->n_layers ? net->layers[i - 1].n_out : net->layers[i].n_in;
+}
+
+bp_act bp_net_activation(const bp_net *net, size_t layer) {
+    if (!net || layer >= net->n_layers) return BP_ACT_COUNT;
+    return net->layers[layer].act;
+}
+
+size_t bp_net_n_params(const bp_net *net) { return net ? net->n_params : 0; }
+bp_isa bp_net_isa(const bp_net *net) { return net ? net->k->isa : BP_ISA_AUTO; }
+float *bp_net_weights(bp_net *net, size_t l) { return net && l < net->n_layers ? net->layers[l].w : NULL; }
+float *bp_net_bias(bp_net *net, size_t l) { return net && l < net->n_layers ? net->layers[l].b : NULL; }
+
+uint32_t bp_net_max_width(const bp_net *net) {
+    uint32_t m = net->layers[0].n_in;
+    for (size_t l = 0; l < net->n_layers; l++)
+        if (net->layers[l].n_out > m) m = net->layers[l].n_out;
+    return m;
+}
+
+bp_status bp_check_finite(const float *x, size_t n, size_t width, const char *what) {
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < width; j++)
+            if (!isfinite(x[i * width + j]))
+                return bp_fail(BP_STATUS_NUMERIC_ERROR, "%s: row %zu, column %zu is %s", what, i,
+                               j, isnan(x[i * width + j]) ? "NaN" : "infinite");
+    return BP_STATUS_OK;
+}
+
+void bp_net_forward_rows(const bp_net *net, const float *x, size_t n, float *y,
+                         const bp_fwd_scratch *s, int logits) {
+    const bp_kernel_table *k = net->k;
+    const float *cur = x;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const struct bp_layer *L = &net->layers[l];
+        float *dst = l + 1 == net->n_layers ? y : s->buf[l & 1];
+        k->gemm(n, L->n_out, L->n_in, cur, L->n_in, 1, L->w, 1, L->n_in, dst, L->n_out, L->b, 0,
+                s->gemm_ws);
+        if (logits && l + 1 == net->n_layers)
+            ; // the fused loss applies the output activation itself
+        else if (L->act == BP_ACT_SOFTMAX)
+            k->softmax(n, L->n_out, dst, dst);
+        else
+            k->act_fwd[L->act]((size_t)n * L->n_out, dst, dst, &net->act_params);
+        cur = dst;
+    }
+}
+
+// Rows per forward chunk: fixed, so results never depend on the thread count.
+#define PREDICT_CHUNK 256
+
+bp_status bp_net_predict_mt(const bp_net *net, const float *x, size_t n, float *y,
+                            int n_threads) {
+    if (!net || (!x && n) || (!y && n))
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_net_predict: NULL argument");
+    if (n_threads < 0) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_net_predict: %d threads", n_threads);
+    if (n == 0) return BP_STATUS_OK;
+    bp_status st = bp_check_finite(x, n, net->layers[0].n_in, "input");
+    if (st != BP_STATUS_OK) return st;
+    size_t n_chunks = (n + PREDICT_CHUNK - 1) / PREDICT_CHUNK;
+    int team = 1;
+#ifdef _OPENMP
+    team = n_threads > 0 ? n_threads : omp_get_max_threads();
+    if ((size_t)team > n_chunks) team = (int)n_chunks;
+#endif
+    size_t width = bp_net_max_width(net);
+    size_t per_thread = 2 * PREDICT_CHUNK * width + net->k->gemm_ws_floats + 32;
+    per_thread = (per_thread + 15) & ~(size_t)15;
+    float *scratch = bp_alloc((size_t)team, per_thread * sizeof(float));
+    if (!scratch) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "bp_net_predict: no memory for scratch");
+#pragma omp parallel num_threads(team) if (team > 1)
+    {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        unsigned long m = bp_fpmode_enter_ftz();
+        float *base = scratch + (size_t)t * per_thread;
+        bp_fwd_scratch s = {{base, base + PREDICT_CHUNK * width},
+                            base + 2 * PREDICT_CHUNK * width};
+#pragma omp for schedule(static)
+        for (size_t c = 0; c < n_chunks; c++) {
+            size_t r0 = c * PREDICT_CHUNK, rows = n - r0 < PREDICT_CHUNK ? n - r0 : PREDICT_CHUNK;
+            bp_net_forward_rows(net, x + r0 * net->layers[0].n_in, rows,
+                                y + r0 * net->layers[net->n_layers - 1].n_out, &s, 0);
+        }
+        bp_fpmode_restore(m);
+    }
+    bp_free(scratch);
+    return BP_STATUS_OK;
+}
+
+bp_status bp_net_predict(const bp_net *net, const float *x, size_t n, float *y) {
+    return bp_net_predict_mt(net, x, n, y, 1);
+}
+
+void bp_split(size_t n, size_t align, int parts, int t, size_t *lo, size_t *hi) {
+    size_t blocks = (n + align - 1) / align;
+    size_t b0 = blocks * (size_t)t / (size_t)parts, b1 = blocks * (size_t)(t + 1) / (size_t)parts;
+    *lo = b0 * align < n ? b0 * align : n;
+    *hi = b1 * align < n ? b1 * align : n;
+}
+
+size_t bp_argmax(const float *x, size_t n) {
+    size_t best = 0;
+    for (size_t j = 1; j < n; j++)
+        if (x[j] > x[best]) best = j;
+    return best;
+}

@@ -1,0 +1,791 @@
+// SPDX-License-Identifier: MIT
+// The training loop: one OpenMP team per mini-batch step runs the gather,
+// forward pass, loss, backward pass and optimizer update, separated by
+// barriers. Every product is split into output blocks, and a kernel's value
+// for one output element does not depend on the block it falls in, so the
+// weights are bit-identical for any number of threads. Every buffer is
+// allocated once in bp_trainer_create: a step never allocates.
+#include <math.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "bp_internal.h"
+
+struct bp_trainer {
+    bp_net *net;
+    bp_train_options opt;
+    const bp_kernel_table *k;
+    int team;            // threads per step
+    size_t cap;          // batch capacity (rows)
+    float *x;            // cap x n_in: gathered batch
+    float *y;            // cap x n_out: targets (one-hot for labels)
+    float *z[BP_MAX_LAYERS];  // cap x n_out(l): pre-activations
+    float *a[BP_MAX_LAYERS];  // cap x n_out(l): activations
+    float *d[BP_MAX_LAYERS];  // cap x n_out(l): dropped-out activations (dropout only)
+    float *grad_buf[2];  // cap x max_width: dA / dZ ping-pong
+    float *grads;        // gradient block, same layout as net->params
+    float *state1, *state2; // optimizer state (velocity / Adam m, v)
+    float *loss_rows;    // cap
+    uint8_t *correct;    // cap: per-row classification hit
+    float *gemm_ws;      // team x gemm_ws_floats
+    double *norm_parts;  // team: partial squared norms (clipping)
+    size_t *order;       // shuffle permutation, sized on first epoch use
+    size_t order_n;
+    bp_rng rng;          // shuffling
+    uint64_t step;       // steps taken (Adam bias correction, dropout stream)
+    uint32_t epoch;      // epochs completed
+    float lr;            // learning rate of the current epoch
+    // per-step inputs shared with the team
+    const float *src_x, *src_y;
+    const bp_data *src_data;
+    const size_t *src_idx;
+    double batch_loss;
+    size_t batch_correct;
+    int step_failed;
+};
+
+bp_train_options bp_train_options_default(void) {
+    bp_train_options o;
+    memset(&o, 0, sizeof o);
+    o.loss = BP_LOSS_SOFTMAX_XENT;
+    o.optimizer = BP_OPT_MOMENTUM;
+    o.learning_rate = 0.05f;
+    o.momentum = 0.9f;
+    o.beta1 = 0.9f;
+    o.beta2 = 0.999f;
+    o.epsilon = 1e-8f;
+    o.batch_size = 64;
+    o.epochs = 10;
+    o.seed = 1;
+    o.shuffle = 1;
+    o.lr_gamma = 0.1f;
+    o.lr_step_epochs = 10;
+    return o;
+}
+
+static bp_status check_options(const bp_net *net, const bp_train_options *o) {
+    const char *fn = "bp_trainer_create";
+    if ((unsigned)o->loss >= BP_LOSS_COUNT)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: unknown loss %d", fn, (int)o->loss);
+    if ((unsigned)o->optimizer >= BP_OPT_COUNT)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: unknown optimizer %d", fn, (int)o->optimizer);
+    bp_act out = net->layers[net->n_layers - 1].act;
+    if (o->loss == BP_LOSS_SOFTMAX_XENT && out != BP_ACT_SOFTMAX)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT,
+                       "%s: softmax cross-entropy needs a softmax output layer", fn);
+    if (o->loss == BP_LOSS_SIGMOID_BCE && out != BP_ACT_SIGMOID)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT,
+                       "%s: binary cross-entropy needs a sigmoid output layer", fn);
+    if (o->loss == BP_LOSS_MSE && out == BP_ACT_SOFTMAX)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT,
+                       "%s: a softmax output trains with softmax cross-entropy, not mse", fn);
+    if (!(o->learning_rate > 0.0f) || !isfinite(o->learning_rate))
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: learning rate %g must be > 0", fn,
+                       (double)o->learning_rate);
+    if (o->batch_size == 0 || o->batch_size > (1u << 24))
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: batch size %zu (expected 1 to %u)", fn,
+                       o->batch_size, 1u << 24);
+    if (o->momentum < 0.0f || o->momentum >= 1.0f)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: momentum %g outside [0, 1)", fn,
+                       (double)o->momentum);
+    if (!(o->beta1 >= 0.0f && o->beta1 < 1.0f) || !(o->beta2 >= 0.0f && o->beta2 < 1.0f) ||
+        !(o->epsilon > 0.0f))
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: Adam needs 0 <= beta < 1 and epsilon > 0", fn);
+    if (!(o->weight_decay >= 0.0f))
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: weight decay %g < 0", fn, (double)o->weight_decay);
+    if (!(o->dropout >= 0.0f && o->dropout < 1.0f))
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: dropout %g outside [0, 1)", fn, (double)o->dropout);
+    if (!(o->clip_norm >= 0.0f))
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: clip norm %g < 0", fn, (double)o->clip_norm);
+    if (o->n_threads < 0 || o->n_threads > 1024)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: %d threads", fn, o->n_threads);
+    if (o->lr_schedule == BP_LR_STEP && o->lr_step_epochs == 0)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: step schedule needs lr_step_epochs > 0", fn);
+    if ((unsigned)o->lr_schedule > BP_LR_COSINE)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: unknown schedule %d", fn, (int)o->lr_schedule);
+    return BP_STATUS_OK;
+}
+
+void bp_trainer_destroy(bp_trainer *tr) {
+    if (!tr) return;
+    bp_free(tr->x);
+    bp_free(tr->y);
+    for (size_t l = 0; l < BP_MAX_LAYERS; l++) {
+        bp_free(tr->z[l]);
+        bp_free(tr->a[l]);
+        bp_free(tr->d[l]);
+    }
+    bp_free(tr->grad_buf[0]);
+    bp_free(tr->grad_buf[1]);
+    bp_free(tr->grads);
+    bp_free(tr->state1);
+    bp_free(tr->state2);
+    bp_free(tr->loss_rows);
+    bp_free(tr->correct);
+    bp_free(tr->gemm_ws);
+    bp_free(tr->norm_parts);
+    bp_free(tr->order);
+    bp_free(tr);
+}
+
+bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer **out) {
+    if (!out) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_create: out is NULL");
+    *out = NULL;
+    if (!net || !opt) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_create: NULL net or options");
+    bp_status st = check_options(net, opt);
+    if (st != BP_STATUS_OK) return st;
+    bp_trainer *tr = bp_alloc(1, sizeof *tr);
+    if (!tr) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "bp_trainer_create: no memory");
+    tr->net = net;
+    tr->opt = *opt;
+    tr->k = net->k;
+    tr->cap = opt->batch_size;
+    tr->team = 1;
+#ifdef _OPENMP
+    tr->team = opt->n_threads > 0 ? opt->n_threads : omp_get_max_threads();
+#endif
+    bp_rng_seed(&tr->rng, opt->seed);
+    tr->lr = opt->learning_rate;
+
+    size_t cap = tr->cap, L = net->n_layers, width = bp_net_max_width(net);
+    size_t n_in = net->layers[0].n_in, n_out = net->layers[L - 1].n_out;
+    int ok = 1;
+    tr->x = bp_alloc(bp_mul_size(cap, n_in, &ok), sizeof(float));
+    tr->y = bp_alloc(bp_mul_size(cap, n_out, &ok), sizeof(float));
+    for (size_t l = 0; l < L; l++) {
+        size_t elems = bp_mul_size(cap, net->layers[l].n_out, &ok);
+        tr->z[l] = bp_alloc(elems, sizeof(float));
+        tr->a[l] = bp_alloc(elems, sizeof(float));
+        if (opt->dropout > 0.0f && l + 1 < L) tr->d[l] = bp_alloc(elems, sizeof(float));
+        if (!tr->z[l] || !tr->a[l] || (opt->dropout > 0.0f && l + 1 < L && !tr->d[l])) ok = 0;
+    }
+    tr->grad_buf[0] = bp_alloc(bp_mul_size(cap, width, &ok), sizeof(float));
+    tr->grad_buf[1] = bp_alloc(bp_mul_size(cap, width, &ok), sizeof(float));
+    tr->grads = bp_alloc(net->params_floats, sizeof(float));
+    int adam = opt->optimizer == BP_OPT_ADAM || opt->optimizer == BP_OPT_ADAMW;
+    int momentum = opt->optimizer == BP_OPT_MOMENTUM || opt->optimizer == BP_OPT_NESTEROV;
+    if (adam || momentum) tr->state1 = bp_alloc(net->params_floats, sizeof(float));
+    if (adam) tr->state2 = bp_alloc(net->params_floats, sizeof(float));
+    tr->loss_rows = bp_alloc(cap, sizeof(float));
+    tr->correct = bp_alloc(cap, 1);
+    tr->gemm_ws = bp_alloc(bp_mul_size((size_t)tr->team, tr->k->gemm_ws_floats + 16, &ok), sizeof(float));
+    tr->norm_parts = bp_alloc((size_t)tr->team, sizeof(double));
+    if (!ok || !tr->x || !tr->y || !tr->grad_buf[0] || !tr->grad_buf[1] || !tr->grads ||
+        ((adam || momentum) && !tr->state1) || (adam && !tr->state2) || !tr->loss_rows ||
+        !tr->correct || !tr->gemm_ws || !tr->norm_parts) {
+        bp_trainer_destroy(tr);
+        return bp_fail(BP_STATUS_OUT_OF_MEMORY,
+                       "bp_trainer_create: cannot allocate the workspace for batch %zu", cap);
+    }
+    *out = tr;
+    return BP_STATUS_OK;
+}
+
+uint32_t bp_trainer_epoch(const bp_trainer *tr) { return tr ? tr->epoch : 0; }
+
+// ---------------------------------------------------------------- the step
+
+// Keep-mask of inverted dropout for (step, layer, row, col): a counter-based
+// hash, so the mask is the same whichever thread computes it.
+static float dropout_scale(const bp_trainer *tr, size_t l, size_t row, size_t col) {
+    uint64_t h = bp_hash64(tr->opt.seed ^ bp_hash64(tr->step * 0x100000001b3ull + l) ^
+                           ((uint64_t)row << 32 | col));
+    float u = (float)(h >> 40) * 0x1.0p-24f;
+    return u < tr->opt.dropout ? 0.0f : 1.0f / (1.0f - tr->opt.dropout);
+}
+
+// Row of targets for sample src: one-hot of the label (or the label itself
+// for a single output), or the target values.
+static void fill_target(float *yr, const bp_data *d, size_t src, size_t n_out) {
+    if (d->n_classes) {
+        if (n_out == 1) {
+            yr[0] = (float)d->labels[src];
+        } else {
+            memset(yr, 0, n_out * sizeof(float));
+            yr[d->labels[src]] = 1.0f;
+        }
+    } else {
+        memcpy(yr, d->targets + src * n_out, n_out * sizeof(float));
+    }
+}
+
+// Whether an output row classifies its target right: argmax for several
+// outputs, the threshold for one (targets are judged at 0.5).
+static int row_correct(const float *o, const float *y, size_t n_out, float thr) {
+    if (n_out > 1) return bp_argmax(o, n_out) == bp_argmax(y, n_out);
+    return (o[0] > thr) == (y[0] > 0.5f);
+}
+
+// Apply a layer's activation to rows [r0,r1) x cols [c0,c1) of Z into A.
+static void act_block(const bp_trainer *tr, size_t l, size_t r0, size_t r1, size_t c0, size_t c1) {
+    const struct bp_layer *L = &tr->net->layers[l];
+    size_t w = L->n_out;
+    if (L->act == BP_ACT_SOFTMAX || c0 >= c1) return; // fused into the loss
+    if (c0 == 0 && c1 == w) {
+        tr->k->act_fwd[L->act]((r1 - r0) * w, tr->z[l] + r0 * w, tr->a[l] + r0 * w,
+                               &tr->net->act_params);
+    } else {
+        for (size_t r = r0; r < r1; r++)
+            tr->k->act_fwd[L->act](c1 - c0, tr->z[l] + r * w + c0, tr->a[l] + r * w + c0,
+                                   &tr->net->act_params);
+    }
+    if (tr->d[l])
+        for (size_t r = r0; r < r1; r++)
+            for (size_t c = c0; c < c1; c++)
+                tr->d[l][r * w + c] = tr->a[l][r * w + c] * dropout_scale(tr, l, r, c);
+}
+
+// The input a layer reads: the batch, or the previous layer's (dropped) output.
+static const float *layer_input(const bp_trainer *tr, size_t l) {
+    if (l == 0) return tr->x;
+    return tr->d[l - 1] ? tr->d[l - 1] : tr->a[l - 1];
+}
+
+// Split an m x n product among the team: by columns when there are enough
+// column tiles to go round, else by rows.
+static void split_2d(const bp_trainer *tr, size_t m, size_t n, int t, size_t *r0, size_t *r1,
+                     size_t *c0, size_t *c1) {
+    size_t nr = tr->k->gemm_nr, mr = tr->k->gemm_mr;
+    if (n >= (size_t)tr->team * 2 * nr || m < (size_t)tr->team * mr) {
+        *r0 = 0;
+        *r1 = m;
+        bp_split(n, nr, tr->team, t, c0, c1);
+    } else {
+        *c0 = 0;
+        *c1 = n;
+        bp_split(m, mr, tr->team, t, r0, r1);
+    }
+}
+
+static void barrier(void) {
+#pragma omp barrier
+}
+
+// Runs on every thread of the team.
+static void step_body(bp_trainer *tr, size_t n, int t) {
+    const bp_net *net = tr->net;
+    const bp_kernel_table *k = tr->k;
+    size_t L = net->n_layers, n_in = net->layers[0].n_in, n_out = net->layers[L - 1].n_out;
+    float *ws = tr->gemm_ws + (size_t)t * (k->gemm_ws_floats + 16);
+    size_t r0, r1, c0, c1;
+
+    // 1. Gather the batch rows and their targets.
+    bp_split(n, 1, tr->team, t, &r0, &r1);
+    for (size_t r = r0; r < r1; r++) {
+        size_t src = tr->src_idx ? tr->src_idx[r] : r;
+        const float *xs = tr->src_data ? tr->src_data->x + src * n_in : tr->src_x + r * n_in;
+        memcpy(tr->x + r * n_in, xs, n_in * sizeof(float));
+        if (tr->src_data)
+            fill_target(tr->y + r * n_out, tr->src_data, src, n_out);
+        else
+            memcpy(tr->y + r * n_out, tr->src_y + r * n_out, n_out * sizeof(float));
+    }
+    barrier();
+
+    // 2. Forward: Z_l = A_{l-1} W_lᵀ + b_l, A_l = act(Z_l), block by block.
+    for (size_t l = 0; l < L; l++) {
+        const struct bp_layer *Ly = &net->layers[l];
+        split_2d(tr, n, Ly->n_out, t, &r0, &r1, &c0, &c1);
+        if (r0 < r1 && c0 < c1) {
+            k->gemm(r1 - r0, c1 - c0, Ly->n_in, layer_input(tr, l) + r0 * Ly->n_in, Ly->n_in, 1,
+                    Ly->w + c0 * Ly->n_in, 1, Ly->n_in, tr->z[l] + r0 * Ly->n_out + c0, Ly->n_out,
+                    Ly->b + c0, 0, ws);
+            act_block(tr, l, r0, r1, c0, c1);
+        }
+        barrier();
+    }
+
+    // 3. Loss and its gradient dZ_L (fused losses take logits; mse takes
+    //    outputs and goes through the activation's derivative).
+    const struct bp_layer *Lo = &net->layers[L - 1];
+    float *dz = tr->grad_buf[0];
+    bp_split(n, 1, tr->team, t, &r0, &r1);
+    if (r0 < r1) {
+        float scale = 1.0f / (float)n;
+        const float *in = tr->opt.loss == BP_LOSS_MSE ? tr->a[L - 1] : tr->z[L - 1];
+        k->loss[tr->opt.loss](r1 - r0, n_out, in + r0 * n_out, tr->y + r0 * n_out,
+                              dz + r0 * n_out, tr->loss_rows + r0, scale);
+        if (tr->opt.loss == BP_LOSS_MSE)
+            k->act_bwd[Lo->act]((r1 - r0) * n_out, tr->z[L - 1] + r0 * n_out,
+                                tr->a[L - 1] + r0 * n_out, dz + r0 * n_out, dz + r0 * n_out,
+                                &net->act_params);
+        // Softmax/BCE outputs are judged on logits (argmax, or z > 0), the
+        // others on activations.
+        const float *judged = tr->opt.loss == BP_LOSS_MSE ? tr->a[L - 1] : tr->z[L - 1];
+        float thr = tr->opt.loss == BP_LOSS_MSE ? 0.5f : 0.0f;
+        for (size_t r = r0; r < r1; r++)
+            tr->correct[r] = (uint8_t)row_correct(judged + r * n_out, tr->y + r * n_out, n_out, thr);
+    }
+    barrier();
+    if (t == 0) {
+        double sum = 0.0;
+        size_t hits = 0;
+        for (size_t r = 0; r < n; r++) {
+            sum += tr->loss_rows[r];
+            hits += tr->correct[r];
+        }
+        tr->batch_loss = sum / (double)n;
+        tr->batch_correct = hits;
+        tr->step_failed = !isfinite(tr->batch_loss);
+    }
+
+    // 4. Backward, layer by layer: dW = dZᵀ A_{l-1}, db = Σ_rows dZ,
+    //    dA_{l-1} = dZ W, then dZ_{l-1} = dA_{l-1} ⊙ act'(Z_{l-1}).
+    int cur = 0;
+    for (size_t l = L; l-- > 0;) {
+        const struct bp_layer *Ly = &net->layers[l];
+        float *gw = tr->grads + (Ly->w - net->params), *gb = tr->grads + (Ly->b - net->params);
+        dz = tr->grad_buf[cur];
+        const float *in = layer_input(tr, l);
+        split_2d(tr, Ly->n_out, Ly->n_in, t, &r0, &r1, &c0, &c1);
+        if (r0 < r1 && c0 < c1)
+            k->gemm(r1 - r0, c1 - c0, n, dz + r0, 1, Ly->n_out, in + c0, Ly->n_in, 1,
+                    gw + r0 * Ly->n_in + c0, Ly->n_in, NULL, 0, ws);
+        bp_split(Ly->n_out, 16, tr->team, t, &c0, &c1);
+        if (c0 < c1) k->colsum(n, c1 - c0, dz + c0, Ly->n_out, gb + c0, 0);
+        if (l > 0) {
+            float *da = tr->grad_buf[cur ^ 1];
+            split_2d(tr, n, Ly->n_in, t, &r0, &r1, &c0, &c1);
+            if (r0 < r1 && c0 < c1) {
+                k->gemm(r1 - r0, c1 - c0, Ly->n_out, dz + r0 * Ly->n_out, Ly->n_out, 1,
+                        Ly->w + c0, Ly->n_in, 1, da + r0 * Ly->n_in + c0, Ly->n_in, NULL, 0, ws);
+                size_t w = Ly->n_in;
+                const struct bp_layer *P = &net->layers[l - 1];
+                for (size_t r = r0; r < r1; r++) {
+                    float *row = da + r * w;
+                    if (tr->d[l - 1])
+                        for (size_t c = c0; c < c1; c++) row[c] *= dropout_scale(tr, l - 1, r, c);
+                    k->act_bwd[P->act](c1 - c0, tr->z[l - 1] + r * w + c0,
+                                       tr->a[l - 1] + r * w + c0, row + c0, row + c0,
+                                       &net->act_params);
+                }
+            }
+        }
+        cur ^= 1;
+        barrier();
+    }
+    if (tr->step_failed) return; // a non-finite loss: keep the weights
+
+    // 5. Optional global-norm clipping: partial sums in a fixed split, summed
+    //    in a fixed order, so the factor is the same for any team size.
+    float clip = 1.0f;
+    size_t P = net->params_floats;
+    if (tr->opt.clip_norm > 0.0f) {
+        // One thread sums in a fixed order (a fraction of the step's work).
+        if (t == 0) {
+            double total = 0.0;
+            for (int p = 0; p < 64; p++) {
+                size_t lo, hi;
+                bp_split(P, 16, 64, p, &lo, &hi);
+                double s = 0.0;
+                for (size_t i = lo; i < hi; i++) s += (double)tr->grads[i] * tr->grads[i];
+                total += s;
+            }
+            tr->norm_parts[0] = sqrt(total);
+        }
+        barrier();
+        double norm = tr->norm_parts[0];
+        if (norm > tr->opt.clip_norm) clip = (float)(tr->opt.clip_norm / norm);
+    }
+
+    // 6. Update: one fused elementwise pass over all parameters.
+    bp_split(P, 16, tr->team, t, &c0, &c1);
+    if (c0 < c1) {
+        float *w = net->params + c0, *g = tr->grads + c0;
+        if (clip != 1.0f)
+            for (size_t i = 0; i < c1 - c0; i++) g[i] *= clip;
+        float *s1 = tr->state1 ? tr->state1 + c0 : NULL, *s2 = tr->state2 ? tr->state2 + c0 : NULL;
+        switch (tr->opt.optimizer) {
+        case BP_OPT_SGD:
+        case BP_OPT_MOMENTUM:
+        case BP_OPT_NESTEROV: {
+            bp_sgd_params p = {tr->lr, tr->opt.optimizer == BP_OPT_SGD ? 0.0f : tr->opt.momentum,
+                               tr->opt.weight_decay, tr->opt.optimizer == BP_OPT_NESTEROV};
+            k->sgd(c1 - c0, w, g, s1, &p);
+            break;
+        }
+        default: {
+            double t_step = (double)(tr->step + 1);
+            bp_adam_params p = {tr->lr, tr->opt.beta1, tr->opt.beta2, tr->opt.epsilon,
+                                tr->opt.weight_decay, tr->opt.optimizer == BP_OPT_ADAMW,
+                                (float)(1.0 - pow(tr->opt.beta1, t_step)),
+                                (float)(1.0 - pow(tr->opt.beta2, t_step))};
+            k->adam(c1 - c0, w, g, s1, s2, &p);
+            break;
+        }
+        }
+    }
+}
+
+// One step over n rows, from x/y arrays or (data, idx). Returns status.
+static bp_status run_step(bp_trainer *tr, size_t n) {
+    tr->step_failed = 0;
+    int strict = tr->opt.strict_ieee;
+#pragma omp parallel num_threads(tr->team) if (tr->team > 1)
+    {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        // Each OpenMP thread has its own floating-point control state.
+        unsigned long mode = strict ? 0 : bp_fpmode_enter_ftz();
+        step_body(tr, n, t);
+        if (!strict) bp_fpmode_restore(mode);
+    }
+    if (tr->step_failed)
+        return bp_fail(BP_STATUS_NUMERIC_ERROR,
+                       "step %llu (epoch %u): the loss is %s; weights left unchanged",
+                       (unsigned long long)tr->step, tr->epoch,
+                       isnan(tr->batch_loss) ? "NaN" : "infinite");
+    tr->step++;
+    return BP_STATUS_OK;
+}
+
+bp_status bp_trainer_step(bp_trainer *tr, const float *x, const float *y, size_t n,
+                          float *loss_out) {
+    if (!tr || !x || !y) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_step: NULL argument");
+    if (n == 0 || n > tr->cap)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_step: %zu rows (expected 1 to %zu)",
+                       n, tr->cap);
+    const bp_net *net = tr->net;
+    bp_status st = bp_check_finite(x, n, net->layers[0].n_in, "input");
+    if (st == BP_STATUS_OK) st = bp_check_finite(y, n, net->layers[net->n_layers - 1].n_out, "target");
+    if (st != BP_STATUS_OK) return st;
+    tr->src_x = x;
+    tr->src_y = y;
+    tr->src_data = NULL;
+    tr->src_idx = NULL;
+    st = run_step(tr, n);
+    if (loss_out) *loss_out = (float)tr->batch_loss;
+    return st;
+}
+
+// ------------------------------------------------------------------ epochs
+
+static bp_status check_data(const bp_trainer *tr, const bp_data *d, const char *what) {
+    const bp_net *net = tr->net;
+    uint32_t n_in = net->layers[0].n_in, n_out = net->layers[net->n_layers - 1].n_out;
+    if (!d || !d->x || d->n == 0) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: empty data set", what);
+    if (d->n_in != n_in)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: %u input columns, the network takes %u",
+                       what, d->n_in, n_in);
+    if (d->n_classes) {
+        if (!d->labels) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: labels missing", what);
+        uint32_t need = n_out == 1 ? 2 : n_out;
+        if (d->n_classes > need)
+            return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: %u classes, the network has %u outputs",
+                           what, d->n_classes, n_out);
+        for (size_t i = 0; i < d->n; i++)
+            if (d->labels[i] < 0 || (uint32_t)d->labels[i] >= d->n_classes)
+                return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: row %zu: label %d outside [0, %u)",
+                               what, i, d->labels[i], d->n_classes);
+    } else {
+        if (!d->targets || d->n_targets != n_out)
+            return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: %u targets per row, the network has %u outputs",
+                           what, d->n_targets, n_out);
+        bp_status st = bp_check_finite(d->targets, d->n, d->n_targets, what);
+        if (st != BP_STATUS_OK) return st;
+    }
+    return bp_check_finite(d->x, d->n, d->n_in, what);
+}
+
+// Learning rate for an epoch under the schedule (warm-up first).
+static float epoch_lr(const bp_train_options *o, uint32_t epoch) {
+    double lr = o->learning_rate;
+    if (o->warmup_epochs && epoch < o->warmup_epochs)
+        return (float)(lr * (epoch + 1) / (o->warmup_epochs + 1));
+    uint32_t e = epoch - o->warmup_epochs, span = o->epochs > o->warmup_epochs ? o->epochs - o->warmup_epochs : 1;
+    switch (o->lr_schedule) {
+    case BP_LR_STEP: lr *= pow(o->lr_gamma, (double)(e / o->lr_step_epochs)); break;
+    case BP_LR_COSINE:
+        lr = o->lr_min + 0.5 * (lr - o->lr_min) * (1.0 + cos(3.14159265358979323846 * e / span));
+        break;
+    default: break;
+    }
+    return (float)lr;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// One epoch with progress reports. *stop set when the callback asks.
+static bp_status epoch_run(bp_trainer *tr, const bp_data *d, double t_start, double *loss_out,
+                           double *acc_out, int *stop) {
+    const bp_train_options *o = &tr->opt;
+    if (tr->order_n != d->n) {
+        bp_free(tr->order);
+        tr->order = bp_alloc(d->n, sizeof(size_t));
+        if (!tr->order) {
+            tr->order_n = 0;
+            return bp_fail(BP_STATUS_OUT_OF_MEMORY, "cannot allocate the shuffle order");
+        }
+        tr->order_n = d->n;
+    }
+    for (size_t i = 0; i < d->n; i++) tr->order[i] = i;
+    if (o->shuffle)
+        for (size_t i = d->n - 1; i > 0; i--) {
+            size_t j = (size_t)bp_rng_below(&tr->rng, i + 1), tmp = tr->order[i];
+            tr->order[i] = tr->order[j];
+            tr->order[j] = tmp;
+        }
+    size_t batches = (d->n + tr->cap - 1) / tr->cap, hits = 0, seen = 0;
+    double loss_sum = 0.0, t0 = now_s();
+    tr->src_data = d;
+    for (size_t b = 0; b < batches; b++) {
+        size_t r0 = b * tr->cap, n = d->n - r0 < tr->cap ? d->n - r0 : tr->cap;
+        tr->src_idx = tr->order + r0;
+        bp_status st = run_step(tr, n);
+        if (st != BP_STATUS_OK) {
+            tr->src_data = NULL;
+            return bp_fail(st, "epoch %u, batch %zu: %s", tr->epoch + 1, b, bp_last_error());
+        }
+        loss_sum += tr->batch_loss * (double)n;
+        hits += tr->batch_correct;
+        seen += n;
+        if (o->progress && o->progress_every && (b + 1) % o->progress_every == 0 && b + 1 < batches) {
+            double dt = now_s() - t0;
+            bp_progress p = {tr->epoch, o->epochs, b + 1, batches, loss_sum / (double)seen,
+                             d->n_classes ? (double)hits / (double)seen : -1.0,
+                             dt > 0 ? (double)seen / dt : 0.0, 0, -1.0, -1.0, tr->lr,
+                             now_s() - t_start};
+            if (o->progress(&p, o->progress_user)) {
+                *stop = 1;
+                break;
+            }
+        }
+    }
+    tr->src_data = NULL;
+    tr->src_idx = NULL;
+    *loss_out = loss_sum / (double)(seen ? seen : 1);
+    *acc_out = d->n_classes ? (double)hits / (double)(seen ? seen : 1) : -1.0;
+    (void)t0;
+    return BP_STATUS_OK;
+}
+
+bp_status bp_trainer_run_epoch(bp_trainer *tr, const bp_data *data, double *loss_out) {
+    if (!tr) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_run_epoch: NULL trainer");
+    bp_status st = check_data(tr, data, "training data");
+    if (st != BP_STATUS_OK) return st;
+    tr->lr = epoch_lr(&tr->opt, tr->epoch);
+    double loss, acc;
+    int stop = 0;
+    st = epoch_run(tr, data, now_s(), &loss, &acc, &stop);
+    if (st != BP_STATUS_OK) return st;
+    tr->epoch++;
+    if (loss_out) *loss_out = loss;
+    return stop ? BP_STATUS_STOPPED : BP_STATUS_OK;
+}
+
+bp_status bp_trainer_fit(bp_trainer *tr, const bp_data *data) {
+    if (!tr) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_fit: NULL trainer");
+    const bp_train_options *o = &tr->opt;
+    bp_status st = check_data(tr, data, "training data");
+    if (st == BP_STATUS_OK && o->validation) st = check_data(tr, o->validation, "validation data");
+    if (st != BP_STATUS_OK) return st;
+    if (o->patience && !o->validation)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "early stopping (patience %u) needs validation data",
+                       o->patience);
+    bp_net *best = NULL;
+    double best_loss = INFINITY;
+    uint32_t since_best = 0;
+    double t_start = now_s();
+    while (tr->epoch < o->epochs) {
+        tr->lr = epoch_lr(o, tr->epoch);
+        double loss, acc, t0 = now_s();
+        int stop = 0;
+        st = epoch_run(tr, data, t_start, &loss, &acc, &stop);
+        if (st != BP_STATUS_OK) break;
+        if (stop) {
+            st = BP_STATUS_STOPPED;
+            break;
+        }
+        tr->epoch++;
+        bp_eval ev = {-1.0, -1.0, 0};
+        if (o->validation) {
+            st = bp_net_evaluate(tr->net, o->loss, o->validation, o->n_threads, &ev);
+            if (st != BP_STATUS_OK) break;
+        }
+        if (o->progress) {
+            double dt = now_s() - t0;
+            bp_progress p = {tr->epoch - 1, o->epochs, (data->n + tr->cap - 1) / tr->cap,
+                             (data->n + tr->cap - 1) / tr->cap, loss, acc,
+                             dt > 0 ? (double)data->n / dt : 0.0, 1, ev.loss, ev.accuracy, tr->lr,
+                             now_s() - t_start};
+            if (o->progress(&p, o->progress_user)) {
+                st = BP_STATUS_STOPPED;
+                break;
+            }
+        }
+        if (o->checkpoint_path && o->checkpoint_every && tr->epoch % o->checkpoint_every == 0) {
+            st = bp_trainer_save_checkpoint(tr, o->checkpoint_path);
+            if (st != BP_STATUS_OK) break;
+        }
+        if (o->patience) {
+            if (ev.loss < best_loss) {
+                best_loss = ev.loss;
+                since_best = 0;
+                if (!best) {
+                    st = bp_net_clone(tr->net, &best);
+                    if (st != BP_STATUS_OK) break;
+                } else {
+                    memcpy(best->params, tr->net->params, tr->net->params_floats * sizeof(float));
+                }
+            } else if (++since_best >= o->patience) {
+                break;
+            }
+        }
+    }
+    if (best) {
+        // Early stopping restores the weights of the best validation epoch.
+        memcpy(tr->net->params, best->params, tr->net->params_floats * sizeof(float));
+        bp_net_destroy(best);
+    }
+    return st;
+}
+
+bp_status bp_train(bp_net *net, const bp_data *data, const bp_train_options *opt) {
+    bp_trainer *tr;
+    bp_status st = bp_trainer_create(net, opt, &tr);
+    if (st != BP_STATUS_OK) return st;
+    st = bp_trainer_fit(tr, data);
+    bp_trainer_destroy(tr);
+    return st;
+}
+
+// ------------------------------------------------------------- checkpoints
+
+bp_status bp_trainer_save_checkpoint(const bp_trainer *tr, const char *path) {
+    if (!tr || !path) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_save_checkpoint: NULL argument");
+    size_t P = tr->net->params_floats;
+    size_t n_state = tr->state2 ? 2 * P : tr->state1 ? P : 0;
+    float *state = NULL;
+    if (n_state) {
+        state = bp_alloc(n_state, sizeof(float));
+        if (!state) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "checkpoint: no memory");
+        memcpy(state, tr->state1, P * sizeof(float));
+        if (tr->state2) memcpy(state + P, tr->state2, P * sizeof(float));
+    }
+    bp_ckpt_state st = {(uint32_t)tr->opt.optimizer, tr->epoch, tr->step,
+                        {tr->rng.s[0], tr->rng.s[1], tr->rng.s[2], tr->rng.s[3]}, n_state, state};
+    bp_status r = bp_model_write(tr->net, &st, path);
+    bp_free(state);
+    return r;
+}
+
+bp_status bp_trainer_resume(bp_trainer *tr, const char *path) {
+    if (!tr || !path) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_resume: NULL argument");
+    bp_net_options o = bp_net_options_default();
+    o.isa = tr->net->k->isa;
+    bp_net *loaded = NULL;
+    bp_ckpt_state st;
+    memset(&st, 0, sizeof st);
+    bp_status r = bp_model_read(path, &o, &loaded, &st);
+    if (r != BP_STATUS_OK) return r;
+    size_t P = tr->net->params_floats;
+    size_t want = tr->state2 ? 2 * P : tr->state1 ? P : 0;
+    const bp_net *net = tr->net;
+    int same = loaded->n_layers == net->n_layers && loaded->params_floats == P;
+    for (size_t l = 0; same && l < net->n_layers; l++)
+        same = loaded->layers[l].n_in == net->layers[l].n_in &&
+               loaded->layers[l].n_out == net->layers[l].n_out &&
+               loaded->layers[l].act == net->layers[l].act;
+    if (!same) r = bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: the checkpoint's layers differ from the network's", path);
+    else if (st.n_state != want || st.optimizer != (uint32_t)tr->opt.optimizer)
+        r = bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: the checkpoint holds no matching optimizer state", path);
+    if (r == BP_STATUS_OK) {
+        memcpy(tr->net->params, loaded->params, P * sizeof(float));
+        if (tr->state1) memcpy(tr->state1, st.state, P * sizeof(float));
+        if (tr->state2) memcpy(tr->state2, st.state + P, P * sizeof(float));
+        tr->epoch = st.epoch;
+        tr->step = st.step;
+        for (int i = 0; i < 4; i++) tr->rng.s[i] = st.rng[i];
+    }
+    bp_free(st.state);
+    bp_net_destroy(loaded);
+    return r;
+}
+
+// -------------------------------------------------------------- evaluation
+
+bp_status bp_net_evaluate(const bp_net *net, bp_loss loss, const bp_data *data, int n_threads,
+                          bp_eval *out) {
+    if (!net || !data || !out) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_net_evaluate: NULL argument");
+    if ((unsigned)loss >= BP_LOSS_COUNT) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_net_evaluate: unknown loss");
+    uint32_t n_in = net->layers[0].n_in, n_out = net->layers[net->n_layers - 1].n_out;
+    if (data->n_in != n_in || !data->x)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "evaluate: %u input columns, the network takes %u",
+                       data->n_in, n_in);
+    if (!data->n_classes && data->n_targets != n_out)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "evaluate: %u targets, the network has %u outputs",
+                       data->n_targets, n_out);
+    bp_status st = bp_check_finite(data->x, data->n, n_in, "evaluate");
+    if (st != BP_STATUS_OK) return st;
+    enum { CHUNK = 256 };
+    size_t n = data->n, n_chunks = (n + CHUNK - 1) / CHUNK;
+    int team = 1;
+#ifdef _OPENMP
+    team = n_threads > 0 ? n_threads : omp_get_max_threads();
+    if ((size_t)team > n_chunks) team = n_chunks ? (int)n_chunks : 1;
+#endif
+    size_t width = bp_net_max_width(net);
+    size_t per_thread = 2 * CHUNK * width + net->k->gemm_ws_floats + 3 * CHUNK * (size_t)n_out + 2 * CHUNK;
+    per_thread = (per_thread + 15) & ~(size_t)15;
+    float *scratch = bp_alloc((size_t)team, per_thread * sizeof(float));
+    double *chunk_loss = bp_alloc(n_chunks ? n_chunks : 1, sizeof(double));
+    size_t *chunk_hits = bp_alloc(n_chunks ? n_chunks : 1, sizeof(size_t));
+    if (!scratch || !chunk_loss || !chunk_hits) {
+        bp_free(scratch);
+        bp_free(chunk_loss);
+        bp_free(chunk_hits);
+        return bp_fail(BP_STATUS_OUT_OF_MEMORY, "bp_net_evaluate: no memory");
+    }
+    int logits = loss != BP_LOSS_MSE;
+#pragma omp parallel num_threads(team) if (team > 1)
+    {
+        int t = 0;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+#endif
+        unsigned long mode = bp_fpmode_enter_ftz();
+        float *base = scratch + (size_t)t * per_thread;
+        bp_fwd_scratch s = {{base, base + CHUNK * width}, base + 2 * CHUNK * width};
+        float *o = base + 2 * CHUNK * width + net->k->gemm_ws_floats;
+        float *y = o + CHUNK * n_out, *lr = y + CHUNK * n_out;
+#pragma omp for schedule(static)
+        for (size_t c = 0; c < n_chunks; c++) {
+            size_t r0 = c * CHUNK, rows = n - r0 < CHUNK ? n - r0 : CHUNK;
+            bp_net_forward_rows(net, data->x + r0 * n_in, rows, o, &s, logits);
+            for (size_t r = 0; r < rows; r++) fill_target(y + r * n_out, data, r0 + r, n_out);
+            net->k->loss[loss](rows, n_out, o, y, NULL, lr, 1.0f);
+            double sum = 0.0;
+            size_t hits = 0;
+            for (size_t r = 0; r < rows; r++) {
+                sum += lr[r];
+                hits += (size_t)row_correct(o + r * n_out, y + r * n_out, n_out, logits ? 0.0f : 0.5f);
+            }
+            chunk_loss[c] = sum;
+            chunk_hits[c] = hits;
+        }
+        bp_fpmode_restore(mode);
+    }
+    double total = 0.0;
+    size_t hits = 0;
+    for (size_t c = 0; c < n_chunks; c++) {
+        total += chunk_loss[c];
+        hits += chunk_hits[c];
+    }
+    bp_free(scratch);
+    bp_free(chunk_loss);
+    bp_free(chunk_hits);
+    out->n = n;
+    out->loss = n ? total / (double)n : 0.0;
+    out->accuracy = (data->n_classes || n_out == 1) && n ? (double)hits / (double)n : -1.0;
+    return isfinite(out->loss) ? BP_STATUS_OK
+                               : bp_fail(BP_STATUS_NUMERIC_ERROR, "evaluate: the loss is not finite");
+}
