@@ -114,6 +114,10 @@ BP_INTERNAL size_t bp_argmax(const float *x, size_t n);
 BP_INTERNAL bp_status bp_dataset_alloc(bp_dataset *ds, size_t n, uint32_t n_in,
                                        uint32_t n_classes, uint32_t n_targets);
 
+// ---- trainer internals (trainer.c), for tests ------------------------------
+// The gradient block of the last step (same layout as net->params).
+BP_INTERNAL const float *bp_trainer_gradients(const bp_trainer *tr);
+
 // ---- model files (model_file.c) --------------------------------------------
 // Optional trainer state stored after the parameters.
 typedef struct bp_ckpt_state {

@@ -186,6 +186,8 @@ bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer
 
 uint32_t bp_trainer_epoch(const bp_trainer *tr) { return tr ? tr->epoch : 0; }
 
+const float *bp_trainer_gradients(const bp_trainer *tr) { return tr->grads; }
+
 // ---------------------------------------------------------------- the step
 
 // Keep-mask of inverted dropout for (step, layer, row, col): a counter-based

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+// Bit-identical weights whatever the thread count (on the ISA under test),
+// and no heap allocation inside training steps.
+#include "bp_internal.h"
+#include "bp_test.h"
+
+typedef struct {
+    bp_act hidden, out;
+    bp_loss loss;
+    bp_optimizer opt;
+    float dropout, clip;
+} config;
+
+static bp_net *train_with_threads(const config *c, int threads, const bp_data *d) {
+    // Widths that leave remainders for every tile size (not multiples of 8/16).
+    uint32_t sizes[] = {50, 67, 33, 7};
+    bp_act acts[] = {c->hidden, c->hidden, c->out};
+    bp_net_options no = bp_net_options_default();
+    no.isa = bp_test_isa();
+    no.seed = 77;
+    bp_net *net = NULL;
+    cr_assert_eq(bp_net_create(3, sizes, acts, &no, &net), BP_STATUS_OK, "%s", bp_last_error());
+    bp_train_options o = bp_train_options_default();
+    o.loss = c->loss;
+    o.optimizer = c->opt;
+    o.learning_rate = c->opt >= BP_OPT_ADAM ? 0.01f : 0.05f;
+    o.weight_decay = 1e-4f;
+    o.batch_size = 37; // odd: shards of unequal sizes
+    o.epochs = 2;
+    o.n_threads = threads;
+    o.dropout = c->dropout;
+    o.clip_norm = c->clip;
+    cr_assert_eq(bp_train(net, d, &o), BP_STATUS_OK, "%s", bp_last_error());
+    return net;
+}
+
+static void check_config(const config *c) {
+    enum { N = 300 };
+    static float x[N * 50];
+    static int32_t labels[N];
+    bp_test_fill(x, N * 50, -1.0f, 1.0f, 123);
+    for (int i = 0; i < N; i++) labels[i] = (int32_t)((i * 7 + (x[i * 50] > 0)) % 7);
+    bp_data d = {N, 50, x, 7, labels, 0, NULL};
+    bp_net *ref = train_with_threads(c, 1, &d);
+    for (int t = 2; t <= 4; t++) {
+        bp_net *net = train_with_threads(c, t, &d);
+        for (size_t l = 0; l < 3; l++) {
+            size_t nw = (size_t)bp_net_size(ref, l) * bp_net_size(ref, l + 1);
+            cr_expect_eq(memcmp(bp_net_weights(ref, l), bp_net_weights(net, l), nw * sizeof(float)), 0,
+                         "%s/%s/%s: layer %zu weights differ between 1 and %d threads",
+                         bp_act_name(c->hidden), bp_loss_name(c->loss), bp_optimizer_name(c->opt), l + 1, t);
+            cr_expect_eq(memcmp(bp_net_bias(ref, l), bp_net_bias(net, l),
+                                bp_net_size(ref, l + 1) * sizeof(float)), 0,
+                         "layer %zu biases differ between 1 and %d threads", l + 1, t);
+        }
+        // Prediction is split across threads too.
+        float *y1 = malloc(N * 7 * sizeof(float)), *y2 = malloc(N * 7 * sizeof(float));
+        cr_assert_eq(bp_net_predict_mt(net, x, N, y1, 1), BP_STATUS_OK);
+        cr_assert_eq(bp_net_predict_mt(net, x, N, y2, t), BP_STATUS_OK);
+        cr_expect_eq(memcmp(y1, y2, N * 7 * sizeof(float)), 0, "predictions differ at %d threads", t);
+        free(y1);
+        free(y2);
+        bp_net_destroy(net);
+    }
+    bp_net_destroy(ref);
+}
+
+Test(determinism, relu_softmax_momentum) {
+    config c = {BP_ACT_RELU, BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT, BP_OPT_MOMENTUM, 0.0f, 0.0f};
+    check_config(&c);
+}
+
+Test(determinism, tanh_adamw_dropout_clipping) {
+    config c = {BP_ACT_TANH, BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT, BP_OPT_ADAMW, 0.2f, 0.5f};
+    check_config(&c);
+}
+
+Test(determinism, gelu_sigmoid_mse_nesterov) {
+    config c = {BP_ACT_GELU, BP_ACT_SIGMOID, BP_LOSS_MSE, BP_OPT_NESTEROV, 0.0f, 0.0f};
+    check_config(&c);
+}
+
+// The workspace is sized once at trainer creation: steps and epochs after
+// the first (which sizes the shuffle order) must not allocate. Every library
+// allocation goes through bp_alloc, which counts.
+Test(determinism, no_allocation_inside_training_steps) {
+    uint32_t sizes[] = {20, 32, 5};
+    bp_act acts[] = {BP_ACT_RELU, BP_ACT_SOFTMAX};
+    bp_net_options no = bp_net_options_default();
+    no.isa = bp_test_isa();
+    bp_net *net = NULL;
+    cr_assert_eq(bp_net_create(2, sizes, acts, &no, &net), BP_STATUS_OK);
+    enum { N = 100 };
+    static float x[N * 20], y[N * 5];
+    static int32_t labels[N];
+    bp_test_fill(x, N * 20, -1.0f, 1.0f, 9);
+    for (int i = 0; i < N; i++) {
+        labels[i] = i % 5;
+        for (int j = 0; j < 5; j++) y[i * 5 + j] = (float)(j == i % 5);
+    }
+    bp_data d = {N, 20, x, 5, labels, 0, NULL};
+    bp_train_options o = bp_train_options_default();
+    o.optimizer = BP_OPT_ADAM;
+    o.batch_size = 16;
+    o.n_threads = 2;
+    o.dropout = 0.1f;
+    o.clip_norm = 1.0f;
+    bp_trainer *tr = NULL;
+    cr_assert_eq(bp_trainer_create(net, &o, &tr), BP_STATUS_OK);
+    double loss;
+    cr_assert_eq(bp_trainer_run_epoch(tr, &d, &loss), BP_STATUS_OK, "%s", bp_last_error());
+    size_t before = bp_alloc_count;
+    for (int e = 0; e < 3; e++) cr_assert_eq(bp_trainer_run_epoch(tr, &d, &loss), BP_STATUS_OK);
+    for (int s = 0; s < 10; s++) {
+        float l;
+        cr_assert_eq(bp_trainer_step(tr, x + s * 16 * 20, y + s * 5 * 5, 5, &l), BP_STATUS_OK);
+    }
+    cr_expect_eq(bp_alloc_count, before, "%zu allocations during 3 epochs and 10 steps",
+                 bp_alloc_count - before);
+    // The counter is live: creating another trainer does allocate.
+    bp_trainer *tr2 = NULL;
+    cr_assert_eq(bp_trainer_create(net, &o, &tr2), BP_STATUS_OK);
+    cr_expect_gt(bp_alloc_count, before);
+    bp_trainer_destroy(tr2);
+    bp_trainer_destroy(tr);
+    bp_net_destroy(net);
+}
