@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The test job: install what is needed, then build and run the ctest suite
+# three ways: native (warnings are errors), under AddressSanitizer +
+# UndefinedBehaviorSanitizer, and the aarch64 (NEON) build under qemu.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/common.sh
+bash scripts/deps.sh "${BP_BUILD_PACKAGES[@]}"
+jobs=$(nproc)
+
+echo "== native build (-Werror)"
+cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Release -DBP_WERROR=ON >/dev/null
+cmake --build build-test -j"$jobs"
+ctest --test-dir build-test --output-on-failure -j"$jobs"
+
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBP_SANITIZE=ON -DBP_WERROR=ON >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE isa
+
+if [ -f scripts/test-arm64.sh ]; then
+  echo "== aarch64 (NEON) build under qemu"
+  bash scripts/test-arm64.sh
+fi
