@@ -105,7 +105,7 @@ bp_status bp_isa_resolve(bp_isa requested, bp_isa *out) {
 }
 
 bp_status bp_table_for(bp_isa requested, const bp_kernel_table **out) {
-    bp_isa isa;
+    bp_isa isa = BP_ISA_SCALAR;
     bp_status st = bp_isa_resolve(requested, &isa);
     if (st != BP_STATUS_OK) return st;
     pthread_once(&tables_once, tables_init);
