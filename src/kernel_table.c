@@ -62,6 +62,25 @@ void bp_kernel_table_init_neon(bp_kernel_table *t) {
     t->f32_lanes = 4;
 #if BP_HAVE_NEON
     // -- gemm/dot overrides (kernels/neon/f32-gemm*) --
+    t->gemm = bp_f32_gemm__neon;
+    t->gemm_ws_floats = 94208; // BP_GEMM_NEON_WS_FLOATS (kernels/neon/gemm-neon.h)
+    t->gemm_mr = 8;
+    t->gemm_nr = 12;
+    t->dot = bp_f32_dot__neon;
     // -- elementwise/row/optimizer overrides (kernels/neon/f32-vact*, ...) --
+#define SET_ACT(name, e)                                                                     \
+    t->act_fwd[e] = bp_f32_##name##_fwd__neon;                                              \
+    t->act_bwd[e] = bp_f32_##name##_bwd__neon;
+    BP_FOREACH_ELEMENTWISE_ACT(SET_ACT)
+#undef SET_ACT
+    t->softmax = bp_f32_softmax__neon;
+    t->loss[BP_LOSS_MSE] = bp_f32_mse__neon;
+    t->loss[BP_LOSS_SOFTMAX_XENT] = bp_f32_softmax_xent__neon;
+    t->loss[BP_LOSS_SIGMOID_BCE] = bp_f32_sigmoid_bce__neon;
+    t->colsum = bp_f32_colsum__neon;
+    t->vadd = bp_f32_vadd__neon;
+    t->axpy = bp_f32_axpy__neon;
+    t->sgd = bp_f32_sgd__neon;
+    t->adam = bp_f32_adam__neon;
 #endif
 }
