@@ -40,6 +40,11 @@ void bp_kernel_table_init_avx2(bp_kernel_table *t) {
     t->f32_lanes = 8;
 #if BP_HAVE_AVX2
     // -- gemm/dot overrides (kernels/avx2/f32-gemm*) --
+    t->gemm = bp_f32_gemm__avx2;
+    t->gemm_ws_floats = 133136; // BP_GEMM_AVX2_WS_FLOATS (kernels/avx2/gemm-avx2.h)
+    t->gemm_mr = 6;
+    t->gemm_nr = 16;
+    t->dot = bp_f32_dot__avx2;
     // -- elementwise/row/optimizer overrides (kernels/avx2/f32-vact*, ...) --
 #endif
 }
@@ -51,6 +56,11 @@ void bp_kernel_table_init_avx512(bp_kernel_table *t) {
     t->f32_lanes = 16;
 #if BP_HAVE_AVX512
     // -- gemm/dot overrides (kernels/avx512/f32-gemm*) --
+    t->gemm = bp_f32_gemm__avx512;
+    t->gemm_ws_floats = 126976; // BP_GEMM_AVX512_WS_FLOATS (kernels/avx512/gemm-avx512.h)
+    t->gemm_mr = 8;
+    t->gemm_nr = 48;
+    t->dot = bp_f32_dot__avx512;
     // -- elementwise/row/optimizer overrides (kernels/avx512/f32-vact*, ...) --
 #endif
 }
