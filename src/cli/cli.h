@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+// The backprop command-line tool: shared declarations. The tool uses only
+// the public API (backprop.h).
+#ifndef BP_CLI_H
+#define BP_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "backprop.h"
+
+// Exit statuses.
+enum {
+    CLI_OK = 0,
+    CLI_FAIL = 1,  // the work failed: I/O, bad file, numeric trouble
+    CLI_USAGE = 2, // bad command line
+};
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CLI_PRINTF(a, b)
+#endif
+
+// The running command's name ("backprop train") for messages.
+extern const char *cli_prog;
+
+// One line on stderr: "<cli_prog>: <message>".
+void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+
+// ---- option parsing (args.c) -------------------------------------------
+typedef enum cli_opt_kind {
+    CLI_OPT_VALUE, // takes a value: --name V, --name=V, -x V
+    CLI_OPT_FLAG,  // no value; sets *flag = 1
+} cli_opt_kind;
+
+typedef struct cli_opt {
+    const char *name; // long name without the dashes
+    char short_name;  // 0 if none
+    cli_opt_kind kind;
+    const char **value; // CLI_OPT_VALUE: receives the value (last one wins)
+    int *flag;          // CLI_OPT_FLAG
+} cli_opt;
+
+// Parse argv[0..argc) (the words after the command name) against opts.
+// Positional words go to pos[] (at most max_pos). "-h"/"--help" sets *help.
+// Returns CLI_OK, or CLI_USAGE after printing the problem.
+int cli_parse(int argc, char **argv, const cli_opt *opts, size_t n_opts, const char **pos,
+              size_t max_pos, size_t *n_pos, int *help);
+
+// Number options: on error print "<opt>: ..." and return 0. s may be NULL
+// (option absent): *out is left alone and 1 returned.
+int cli_float(const char *opt, const char *s, double lo, double hi, int lo_open, double *out);
+int cli_uint(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+int cli_int(const char *opt, const char *s, long lo, long hi, long *out);
+// A comma-separated list of positive integers (layer widths).
+int cli_uint_list(const char *opt, const char *s, uint32_t *out, size_t max, size_t *n);
+// Split a comma-separated list in place into at most max words.
+int cli_words(const char *opt, char *s, char **out, size_t max, size_t *n);
+// yes/no/auto (also 1/0/-1, true/false) -> 1/0/-1.
+int cli_tristate(const char *opt, const char *s, int *out);
+
+// ---- data sets (dataspec.c) ----------------------------------------------
+typedef struct cli_data_opts {
+    int label_col;      // CSV: label column (-1 = last)
+    int header;         // CSV: 1/0/-1
+    uint32_t n_targets; // CSV: > 0 = regression targets
+    size_t samples;     // spirals: points (0 = default)
+} cli_data_opts;
+
+typedef enum cli_data_kind {
+    CLI_DATA_BUILTIN,
+    CLI_DATA_IDX, // a directory of IDX files
+    CLI_DATA_CSV,
+} cli_data_kind;
+
+typedef struct cli_data {
+    bp_dataset set;
+    cli_data_kind kind;
+    char name[64];      // short name for the summary (spirals, fashion-mnist, file name)
+    char source[4096];  // what was read (the images file, the CSV path, the built-in name)
+    char dir[4096];     // IDX: the directory
+} cli_data;
+
+// Load a data set named by spec: a built-in name (and, or, xor, spirals),
+// "fashion-mnist", a directory holding IDX files, or a CSV file.
+// which: "train" or "t10k" (the IDX file prefix to read from a directory).
+// On failure prints the message and returns 0.
+int cli_data_load(const char *opt, const char *spec, const char *which, const cli_data_opts *o,
+                  cli_data *out);
+// Whether a directory holds IDX files with this prefix ("t10k").
+int cli_idx_has(const char *dir, const char *which);
+// Resolve the shortcut names to directories; other specs are returned as is.
+const char *cli_data_resolve(const char *spec);
+// "784 features, 10 classes, 60000 rows".
+void cli_data_describe(const bp_data *d, char *buf, size_t len);
+
+// ---- feature-only CSV (csv_features.c) -------------------------------------
+// Read rows of numbers, features only (header: 1/0/-1 as for
+// bp_data_load_csv; path "-" reads stdin). Every row must have as many cells
+// as the first. *x is malloc'ed (n_rows x width); *had_header tells whether
+// a header line was skipped. Prints the problem and returns 0 on failure.
+int cli_csv_features(const char *path, int header, float **x, size_t *n_rows, size_t *width,
+                     int *had_header);
+
+// ---- helpers ------------------------------------------------------------------
+// Net shape as "784-256-10" and activations as "relu,softmax".
+void cli_net_shape(const bp_net *net, char *buf, size_t len);
+void cli_net_acts(const bp_net *net, char *buf, size_t len);
+// The loss that matches a network's output layer for evaluation.
+bp_loss cli_default_loss(const bp_net *net, const bp_data *d);
+// Whether a network classifies (softmax output, or one sigmoid output).
+int cli_is_classifier(const bp_net *net);
+// Predicted class of one output row.
+uint32_t cli_class_of(const float *y, uint32_t n_out);
+double cli_now(void);
+int cli_default_threads(void);
+// Does the directory that would hold `path` exist and accept new files?
+int cli_check_writable(const char *opt, const char *path);
+
+// ---- commands -----------------------------------------------------------------
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_export_c(int argc, char **argv);
+
+#endif

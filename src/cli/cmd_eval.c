@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+// backprop eval (loss, accuracy, confusion matrix) and backprop predict
+// (CSV in, CSV out).
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char eval_usage[] =
+    "usage: backprop eval MODEL --data SPEC [options]\n"
+    "\n"
+    "Evaluate a saved model: loss, accuracy and, for classifiers, a confusion\n"
+    "matrix and per-class accuracy.\n"
+    "\n"
+    "  --data SPEC           and, or, xor, spirals, fashion-mnist, an IDX directory (its\n"
+    "                        t10k-* files if present, else train-*), an IDX images file,\n"
+    "                        or a CSV file\n"
+    "  --label-col N         CSV: the label column, 0-based (-1 = last, the default)\n"
+    "  --targets N           CSV: the last N columns are regression targets\n"
+    "  --header yes|no|auto  CSV: first line is a header (default auto)\n"
+    "  --samples N           spirals: number of points (default 1000)\n"
+    "  --loss NAME           mse, softmax_xent, sigmoid_bce (default: from the output layer)\n"
+    "  --threads N           OpenMP threads (0 = all cores)\n"
+    "  --isa NAME            kernel set: auto, scalar, avx2, avx512, neon\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure, 2 bad command line.\n";
+
+static const char predict_usage[] =
+    "usage: backprop predict MODEL --input IN.csv [-o OUT.csv] [options]\n"
+    "\n"
+    "Run a saved model on the rows of a CSV file of features (no label column).\n"
+    "Writes one CSV row of outputs per input row, followed by the predicted class\n"
+    "for classifiers (softmax output, or one sigmoid output thresholded at 0.5).\n"
+    "The output has a header line when the input had one.\n"
+    "\n"
+    "  --input PATH          the features (\"-\" = stdin)\n"
+    "  -o, --output PATH     where to write (default: stdout)\n"
+    "  --header yes|no|auto  the input's first line is a header (default auto)\n"
+    "  --threads N           OpenMP threads (0 = all cores)\n"
+    "  --isa NAME            kernel set: auto, scalar, avx2, avx512, neon\n"
+    "\n"
+    "Exit status: 0 ok, 1 failure, 2 bad command line.\n";
+
+static int load_model(const char *path, const char *isa_name, bp_net **net) {
+    bp_net_options no = bp_net_options_default();
+    if (isa_name && bp_isa_from_name(isa_name, &no.isa) != BP_STATUS_OK) {
+        cli_error("--isa: %s", bp_last_error());
+        return CLI_USAGE;
+    }
+    bp_status st = bp_net_load(path, &no, net);
+    if (st != BP_STATUS_OK) {
+        cli_error("%s", bp_last_error());
+        return st == BP_STATUS_INVALID_ISA || st == BP_STATUS_UNSUPPORTED_ISA ? CLI_USAGE : CLI_FAIL;
+    }
+    return CLI_OK;
+}
+
+static int digits(size_t v) {
+    int d = 1;
+    while (v >= 10) {
+        v /= 10;
+        d++;
+    }
+    return d;
+}
+
+int cmd_eval(int argc, char **argv) {
+    cli_prog = "backprop eval";
+    const char *data = NULL, *label_col_s = NULL, *targets_s = NULL, *header_s = NULL,
+               *samples_s = NULL, *loss_s = NULL, *threads_s = NULL, *isa_s = NULL;
+    int help = 0;
+    const cli_opt opts[] = {
+        {"data", 0, CLI_OPT_VALUE, &data, NULL},
+        {"label-col", 0, CLI_OPT_VALUE, &label_col_s, NULL},
+        {"targets", 0, CLI_OPT_VALUE, &targets_s, NULL},
+        {"header", 0, CLI_OPT_VALUE, &header_s, NULL},
+        {"samples", 0, CLI_OPT_VALUE, &samples_s, NULL},
+        {"loss", 0, CLI_OPT_VALUE, &loss_s, NULL},
+        {"threads", 0, CLI_OPT_VALUE, &threads_s, NULL},
+        {"isa", 0, CLI_OPT_VALUE, &isa_s, NULL},
+    };
+    const char *pos[1];
+    size_t n_pos;
+    int rc = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1, &n_pos, &help);
+    if (rc != CLI_OK) return rc;
+    if (help) {
+        fputs(eval_usage, stdout);
+        return CLI_OK;
+    }
+    if (n_pos != 1) {
+        cli_error("which model? (usage: backprop eval MODEL --data SPEC)");
+        return CLI_USAGE;
+    }
+    if (!data) {
+        cli_error("--data is required (see 'backprop eval --help')");
+        return CLI_USAGE;
+    }
+    long label_col = -1;
+    uint64_t targets = 0, samples = 0, threads = 0;
+    int header = -1;
+    bp_loss loss = BP_LOSS_MSE;
+    if (!cli_int("--label-col", label_col_s, -1, 1L << 24, &label_col) ||
+        !cli_uint("--targets", targets_s, 1, 1u << 24, &targets) ||
+        !cli_uint("--samples", samples_s, 2, 1u << 26, &samples) ||
+        !cli_uint("--threads", threads_s, 0, 4096, &threads) || !cli_tristate("--header", header_s, &header))
+        return CLI_USAGE;
+    if (loss_s && bp_loss_from_name(loss_s, &loss) != BP_STATUS_OK) {
+        cli_error("--loss: %s", bp_last_error());
+        return CLI_USAGE;
+    }
+    bp_net *net = NULL;
+    rc = load_model(pos[0], isa_s, &net);
+    if (rc != CLI_OK) return rc;
+    cli_data_opts dopt = {(int)label_col, header, (uint32_t)targets, (size_t)samples};
+    cli_data ds;
+    const char *dir = cli_data_resolve(data);
+    const char *which = cli_idx_has(dir, "t10k") ? "t10k" : "train";
+    float *y = NULL;
+    size_t *confusion = NULL;
+    rc = CLI_FAIL;
+    if (!cli_data_load("--data", data, which, &dopt, &ds)) {
+        bp_net_destroy(net);
+        return CLI_FAIL;
+    }
+    const bp_data *d = &ds.set.d;
+    size_t L = bp_net_n_layers(net);
+    uint32_t n_out = bp_net_size(net, L);
+    if (d->n_in != bp_net_size(net, 0)) {
+        cli_error("--data: %u features, but the model takes %u", d->n_in, bp_net_size(net, 0));
+        rc = CLI_USAGE;
+        goto out;
+    }
+    if (d->n_classes && d->n_classes > (n_out == 1 ? 2u : n_out)) {
+        cli_error("--data: %u classes, but the model has %u output%s", d->n_classes, n_out, n_out == 1 ? "" : "s");
+        rc = CLI_USAGE;
+        goto out;
+    }
+    if (!d->n_classes && d->n_targets != n_out) {
+        cli_error("--data: %u targets, but the model has %u outputs", d->n_targets, n_out);
+        rc = CLI_USAGE;
+        goto out;
+    }
+    if (!loss_s) loss = cli_default_loss(net, d);
+    bp_eval ev;
+    if (bp_net_evaluate(net, loss, d, (int)threads, &ev) != BP_STATUS_OK) {
+        cli_error("%s", bp_last_error());
+        goto out;
+    }
+    char shape[512], acts[512], desc[128];
+    cli_net_shape(net, shape, sizeof shape);
+    cli_net_acts(net, acts, sizeof acts);
+    cli_data_describe(d, desc, sizeof desc);
+    printf("model:     %s: %s %s\n", pos[0], shape, acts);
+    printf("data:      %s (%s)\n", ds.source, desc);
+    printf("loss:      %.6f (%s)\n", ev.loss, bp_loss_name(loss));
+    if (d->n_classes) {
+        uint32_t K = n_out == 1 ? 2 : n_out;
+        y = malloc(d->n * (size_t)n_out * sizeof(float));
+        confusion = calloc((size_t)K * K, sizeof(size_t));
+        if (!y || !confusion) {
+            cli_error("out of memory for %zu predictions", d->n);
+            goto out;
+        }
+        if (bp_net_predict_mt(net, d->x, d->n, y, (int)threads) != BP_STATUS_OK) {
+            cli_error("%s", bp_last_error());
+            goto out;
+        }
+        size_t hits = 0;
+        for (size_t i = 0; i < d->n; i++) {
+            uint32_t p = cli_class_of(y + i * n_out, n_out), t = (uint32_t)d->labels[i];
+            confusion[(size_t)t * K + p]++;
+            hits += p == t;
+        }
+        printf("accuracy:  %.2f%% (%zu of %zu)\n", 100.0 * (double)hits / (double)d->n, hits, d->n);
+        if (K <= 30) {
+            size_t most = 0;
+            for (size_t i = 0; i < (size_t)K * K; i++)
+                if (confusion[i] > most) most = confusion[i];
+            int w = digits(most) > digits(K) ? digits(most) : digits(K);
+            printf("\nconfusion matrix (rows: true class, columns: predicted class)\n%*s", 6, "");
+            for (uint32_t j = 0; j < K; j++) printf(" %*u", w, j);
+            putchar('\n');
+            for (uint32_t i = 0; i < K; i++) {
+                printf("%6u", i);
+                for (uint32_t j = 0; j < K; j++) printf(" %*zu", w, confusion[(size_t)i * K + j]);
+                putchar('\n');
+            }
+        } else {
+            printf("\n(confusion matrix omitted: %u classes)\n", K);
+        }
+        printf("\nper-class accuracy\n");
+        for (uint32_t i = 0; i < K; i++) {
+            size_t total = 0;
+            for (uint32_t j = 0; j < K; j++) total += confusion[(size_t)i * K + j];
+            if (total) printf("%6u  %6.2f%%  (%zu of %zu)\n", i, 100.0 * (double)confusion[(size_t)i * K + i] / (double)total,
+                              confusion[(size_t)i * K + i], total);
+            else printf("%6u       -   (no rows)\n", i);
+        }
+    } else if (ev.accuracy >= 0) {
+        printf("accuracy:  %.2f%%\n", 100.0 * ev.accuracy);
+    }
+    rc = CLI_OK;
+out:
+    free(y);
+    free(confusion);
+    bp_dataset_free(&ds.set);
+    bp_net_destroy(net);
+    return rc;
+}
+
+int cmd_predict(int argc, char **argv) {
+    cli_prog = "backprop predict";
+    const char *input = NULL, *output = NULL, *header_s = NULL, *threads_s = NULL, *isa_s = NULL;
+    int help = 0;
+    const cli_opt opts[] = {
+        {"input", 'i', CLI_OPT_VALUE, &input, NULL},
+        {"output", 'o', CLI_OPT_VALUE, &output, NULL},
+        {"header", 0, CLI_OPT_VALUE, &header_s, NULL},
+        {"threads", 0, CLI_OPT_VALUE, &threads_s, NULL},
+        {"isa", 0, CLI_OPT_VALUE, &isa_s, NULL},
+    };
+    const char *pos[1];
+    size_t n_pos;
+    int rc = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1, &n_pos, &help);
+    if (rc != CLI_OK) return rc;
+    if (help) {
+        fputs(predict_usage, stdout);
+        return CLI_OK;
+    }
+    if (n_pos != 1) {
+        cli_error("which model? (usage: backprop predict MODEL --input IN.csv)");
+        return CLI_USAGE;
+    }
+    if (!input) {
+        cli_error("--input is required (see 'backprop predict --help')");
+        return CLI_USAGE;
+    }
+    int header = -1;
+    uint64_t threads = 0;
+    if (!cli_tristate("--header", header_s, &header) || !cli_uint("--threads", threads_s, 0, 4096, &threads))
+        return CLI_USAGE;
+    bp_net *net = NULL;
+    rc = load_model(pos[0], isa_s, &net);
+    if (rc != CLI_OK) return rc;
+    float *x = NULL, *y = NULL;
+    size_t n = 0, width = 0;
+    int had_header = 0;
+    FILE *out = NULL;
+    rc = CLI_FAIL;
+    if (!cli_csv_features(input, header, &x, &n, &width, &had_header)) goto done;
+    uint32_t n_in = bp_net_size(net, 0), n_out = bp_net_size(net, bp_net_n_layers(net));
+    if (width != n_in) {
+        cli_error("%s: %zu columns, but the model takes %u features", input, width, n_in);
+        goto done;
+    }
+    y = malloc(n * (size_t)n_out * sizeof(float));
+    if (!y) {
+        cli_error("out of memory for %zu predictions", n);
+        goto done;
+    }
+    if (bp_net_predict_mt(net, x, n, y, (int)threads) != BP_STATUS_OK) {
+        cli_error("%s: %s", input, bp_last_error());
+        goto done;
+    }
+    int to_stdout = !output || strcmp(output, "-") == 0;
+    out = to_stdout ? stdout : fopen(output, "w");
+    if (!out) {
+        cli_error("-o: cannot create '%s': %s", output, strerror(errno));
+        goto done;
+    }
+    int classifier = cli_is_classifier(net);
+    if (had_header) {
+        for (uint32_t j = 0; j < n_out; j++) fprintf(out, "%sout%u", j ? "," : "", j);
+        fputs(classifier ? ",class\n" : "\n", out);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const float *r = y + i * n_out;
+        for (uint32_t j = 0; j < n_out; j++) fprintf(out, "%s%.9g", j ? "," : "", (double)r[j]);
+        if (classifier) fprintf(out, ",%u", cli_class_of(r, n_out));
+        fputc('\n', out);
+    }
+    int bad = ferror(out);
+    if (!to_stdout) bad = fclose(out) != 0 || bad;
+    else bad = fflush(out) != 0 || bad;
+    out = NULL;
+    if (bad) {
+        cli_error("writing '%s' failed: %s", to_stdout ? "(stdout)" : output, strerror(errno));
+        goto done;
+    }
+    rc = CLI_OK;
+done:
+    if (out && out != stdout) fclose(out);
+    free(x);
+    free(y);
+    bp_net_destroy(net);
+    return rc;
+}
