@@ -25,6 +25,9 @@ typedef struct bp_bench_case {
     double elements;  // elements processed per iteration (0: none)
     size_t arg[6];    // shape parameters for setup
     int fraction_of_peak; // 1: also report FLOPS as a fraction of the FMA peak
+    // Optional: a short note shown next to the ISA in the output (e.g. the
+    // implementation a peer library picked), from the setup's context.
+    const char *(*label)(void *ctx);
 } bp_bench_case;
 
 // Each family appends its cases to out (at most cap) and returns how many.
