@@ -46,6 +46,20 @@ void bp_kernel_table_init_avx2(bp_kernel_table *t) {
     t->gemm_nr = 16;
     t->dot = bp_f32_dot__avx2;
     // -- elementwise/row/optimizer overrides (kernels/avx2/f32-vact*, ...) --
+#define SET_ACT(name, e)                                                                     \
+    t->act_fwd[e] = bp_f32_##name##_fwd__avx2;                                            \
+    t->act_bwd[e] = bp_f32_##name##_bwd__avx2;
+    BP_FOREACH_ELEMENTWISE_ACT(SET_ACT)
+#undef SET_ACT
+    t->softmax = bp_f32_softmax__avx2;
+    t->loss[BP_LOSS_MSE] = bp_f32_mse__avx2;
+    t->loss[BP_LOSS_SOFTMAX_XENT] = bp_f32_softmax_xent__avx2;
+    t->loss[BP_LOSS_SIGMOID_BCE] = bp_f32_sigmoid_bce__avx2;
+    t->colsum = bp_f32_colsum__avx2;
+    t->vadd = bp_f32_vadd__avx2;
+    t->axpy = bp_f32_axpy__avx2;
+    t->sgd = bp_f32_sgd__avx2;
+    t->adam = bp_f32_adam__avx2;
 #endif
 }
 
@@ -62,6 +76,20 @@ void bp_kernel_table_init_avx512(bp_kernel_table *t) {
     t->gemm_nr = 48;
     t->dot = bp_f32_dot__avx512;
     // -- elementwise/row/optimizer overrides (kernels/avx512/f32-vact*, ...) --
+#define SET_ACT(name, e)                                                                     \
+    t->act_fwd[e] = bp_f32_##name##_fwd__avx512;                                            \
+    t->act_bwd[e] = bp_f32_##name##_bwd__avx512;
+    BP_FOREACH_ELEMENTWISE_ACT(SET_ACT)
+#undef SET_ACT
+    t->softmax = bp_f32_softmax__avx512;
+    t->loss[BP_LOSS_MSE] = bp_f32_mse__avx512;
+    t->loss[BP_LOSS_SOFTMAX_XENT] = bp_f32_softmax_xent__avx512;
+    t->loss[BP_LOSS_SIGMOID_BCE] = bp_f32_sigmoid_bce__avx512;
+    t->colsum = bp_f32_colsum__avx512;
+    t->vadd = bp_f32_vadd__avx512;
+    t->axpy = bp_f32_axpy__avx512;
+    t->sgd = bp_f32_sgd__avx512;
+    t->adam = bp_f32_adam__avx512;
 #endif
 }
 
