@@ -140,16 +140,18 @@ BP_ALWAYS_INLINE void transpose8x8(__m256 r[8], __m256 o[8]) {
 // Pack rows [0,mr) x cols [0,kc) of A (element (i,p) at a[i*a_rs + p*a_cs])
 // into dst[p*MR + i]; rows past mr are left unwritten (never read).
 static void pack_a(size_t mr, size_t kc, const float *a, size_t a_rs, size_t a_cs, float *dst) {
+    size_t p = 0;
     if (a_rs == 1 && mr == MR) {
-        for (size_t p = 0; p < kc; p++) _mm256_storeu_ps(dst + p * MR, _mm256_loadu_ps(a + p * a_cs));
+        for (; p < kc; p++) _mm256_storeu_ps(dst + p * MR, _mm256_loadu_ps(a + p * a_cs));
         return;
     }
-    size_t p = 0;
     if (a_cs == 1 && mr == MR) {
         for (; p + 8 <= kc; p += 8) {
             __m256 r[8], o[8];
+#pragma GCC unroll 8
             for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(a + (size_t)i * a_rs + p);
             transpose8x8(r, o);
+#pragma GCC unroll 8
             for (int q = 0; q < 8; q++) _mm256_storeu_ps(dst + (p + (size_t)q) * MR, o[q]);
         }
     }
@@ -157,20 +159,22 @@ static void pack_a(size_t mr, size_t kc, const float *a, size_t a_rs, size_t a_c
         for (size_t i = 0; i < mr; i++) dst[p * MR + i] = a[i * a_rs + p * a_cs];
 }
 
+// Pack the A block rows [0,mc) x cols [0,kc) into MR-row panels at
+// wa + ir*kc, one panel at a time (for column-contiguous A, the weight
+// gradient's dZᵀ, this reads MR floats per column; packing a whole column of
+// the block at once was measured slower: it scatters the writes).
+static void pack_a_block(size_t mc, size_t kc, const float *a, size_t a_rs, size_t a_cs,
+                         float *wa) {
+    for (size_t ir = 0; ir < mc; ir += MR) {
+        size_t mr = mc - ir < MR ? mc - ir : MR;
+        pack_a(mr, kc, a + ir * a_rs, a_rs, a_cs, wa + ir * kc);
+    }
+}
+
 // Pack rows [0,kc) x cols [0,w) of B (element (p,j) at b[p*b_rs + j*b_cs])
 // into dst[p*ws + j], ws = 16*ceil(w/16), zero-filling columns [w, ws).
 static void pack_b(size_t kc, size_t w, const float *b, size_t b_rs, size_t b_cs, float *dst) {
     const size_t nv = (w + 15) / 16, ws = nv * 16;
-    if (b_cs == 1) {
-        __mmask16 ml = tail_mask(w - (nv - 1) * 16);
-        for (size_t p = 0; p < kc; p++) {
-            const float *src = b + p * b_rs;
-            float *d = dst + p * ws;
-            for (size_t v = 0; v + 1 < nv; v++) _mm512_storeu_ps(d + 16 * v, _mm512_loadu_ps(src + 16 * v));
-            _mm512_storeu_ps(d + 16 * (nv - 1), _mm512_maskz_loadu_ps(ml, src + 16 * (nv - 1)));
-        }
-        return;
-    }
     size_t j = 0;
     if (b_rs == 1) {
         // Column-contiguous B (the forward product's transposed weights):
@@ -192,6 +196,31 @@ static void pack_b(size_t kc, size_t w, const float *b, size_t b_rs, size_t b_cs
         float *d = dst + p * ws;
         for (size_t jj = j; jj < w; jj++) d[jj] = b[p * b_rs + jj * b_cs];
         for (size_t jj = w; jj < ws; jj++) d[jj] = 0.0f;
+    }
+}
+
+// Pack the B block rows [0,kc) x cols [0,nc) into NR-column panels at
+// wb + jr*kc. Row-contiguous B (both gradients) is copied one row of the
+// whole block at a time, so memory is read in order.
+static void pack_b_block(size_t kc, size_t nc, const float *b, size_t b_rs, size_t b_cs,
+                         float *wb) {
+    if (b_cs == 1) {
+        for (size_t p = 0; p < kc; p++) {
+            const float *src = b + p * b_rs;
+            for (size_t jr = 0; jr < nc; jr += NR) {
+                size_t w = nc - jr < NR ? nc - jr : NR, nv = (w + 15) / 16;
+                float *d = wb + jr * kc + p * nv * 16;
+                for (size_t v = 0; v + 1 < nv; v++)
+                    _mm512_storeu_ps(d + 16 * v, _mm512_loadu_ps(src + jr + 16 * v));
+                _mm512_storeu_ps(d + 16 * (nv - 1), _mm512_maskz_loadu_ps(tail_mask(w - (nv - 1) * 16),
+                                                                          src + jr + 16 * (nv - 1)));
+            }
+        }
+        return;
+    }
+    for (size_t jr = 0; jr < nc; jr += NR) {
+        size_t w = nc - jr < NR ? nc - jr : NR;
+        pack_b(kc, w, b + jr * b_cs, b_rs, b_cs, wb + jr * kc);
     }
 }
 
@@ -224,16 +253,10 @@ void bp_f32_gemm__avx512(size_t m, size_t n, size_t k, const float *a, size_t a_
         for (size_t pc = 0; pc < k; pc += KC) {
             const size_t kc = k - pc < KC ? k - pc : KC;
             const int mode = pc > 0 ? CONTINUE_C : accumulate ? INIT_C : INIT_ZERO;
-            for (size_t ir = 0; ir < mc; ir += MR) {
-                size_t mr = mc - ir < MR ? mc - ir : MR;
-                pack_a(mr, kc, a + (ic + ir) * a_rs + pc * a_cs, a_rs, a_cs, wa + ir * kc);
-            }
+            pack_a_block(mc, kc, a + ic * a_rs + pc * a_cs, a_rs, a_cs, wa);
             for (size_t jc = 0; jc < n; jc += NC) {
                 const size_t nc = n - jc < NC ? n - jc : NC;
-                for (size_t jr = 0; jr < nc; jr += NR) {
-                    size_t w = nc - jr < NR ? nc - jr : NR;
-                    pack_b(kc, w, b + pc * b_rs + (jc + jr) * b_cs, b_rs, b_cs, wb + jr * kc);
-                }
+                pack_b_block(kc, nc, b + pc * b_rs + jc * b_cs, b_rs, b_cs, wb);
                 for (size_t ir = 0; ir < mc; ir += MR) {
                     const size_t mr = mc - ir < MR ? mc - ir : MR;
                     const float *ap = wa + ir * kc;
