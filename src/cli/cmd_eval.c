@@ -197,8 +197,6 @@ int cmd_eval(int argc, char **argv) {
                               confusion[(size_t)i * K + i], total);
             else printf("%6u       -   (no rows)\n", i);
         }
-    } else if (ev.accuracy >= 0) {
-        printf("accuracy:  %.2f%%\n", 100.0 * ev.accuracy);
     }
     rc = CLI_OK;
 out:
