@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+// End-to-end training benchmark on Fashion-MNIST: samples/s (median of
+// several timed epochs, data loading excluded) and GFLOP/s of the matrix
+// work, as a fraction of this machine's FMA peak measured in the same run.
+//
+//   bp_bench_train [--data DIR] [--workload W1|W2|all] [--batch N] [--threads N]
+//                  [--epochs N] [--samples N] [--isa NAME]
+//   bp_bench_train --trace-steps N --dump-init FILE --batch B [--workload W1]
+//       (for bench/compare_pytorch.py: saves the initial model, then prints
+//        the loss of each of the first N steps on unshuffled batches)
+//
+// Workloads (issue 4): W1 = 784-256-128-10 ReLU, W2 = 784-1024-1024-10 ReLU;
+// softmax cross-entropy, SGD with momentum 0.9, learning rate 0.01.
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "backprop.h"
+#include "fma-peak.h"
+
+// The FMA loops exist only in x86 builds with those kernel sets.
+#pragma weak bp_fma_peak_flops__avx512
+#pragma weak bp_fma_peak_flops__avx2
+
+typedef struct {
+    const char *name;
+    size_t n_layers;
+    uint32_t sizes[4];
+} workload;
+
+static const workload workloads[] = {
+    {"W1", 3, {784, 256, 128, 10}},
+    {"W2", 3, {784, 1024, 1024, 10}},
+};
+
+// Matrix FLOPs per training sample: forward and weight gradient 2·in·out
+// per layer, data gradient 2·in·out for every layer but the first.
+static double flops_per_sample(const workload *w) {
+    double f = 0.0;
+    for (size_t l = 0; l < w->n_layers; l++) {
+        double mn = 2.0 * w->sizes[l] * w->sizes[l + 1];
+        f += 2.0 * mn + (l > 0 ? mn : 0.0);
+    }
+    return f;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void die(const char *what) {
+    fprintf(stderr, "bp_bench_train: %s: %s\n", what, bp_last_error());
+    exit(1);
+}
+
+// One core's FMA peak for the ISA's widest vectors, GFLOP/s: the median of
+// five timed runs of independent FMA chains (0 when not measurable).
+static double fma_peak_gflops(bp_isa isa) {
+    double (*loop)(size_t) = NULL;
+    if (isa == BP_ISA_AVX512 && bp_fma_peak_flops__avx512) loop = bp_fma_peak_flops__avx512;
+    if (isa == BP_ISA_AVX2 && bp_fma_peak_flops__avx2) loop = bp_fma_peak_flops__avx2;
+    if (!loop) return 0.0;
+    double rates[5];
+    loop(1000000); // warm up the core's clock
+    for (int i = 0; i < 5; i++) {
+        double t0 = now_s(), flops = loop(20000000);
+        rates[i] = flops / (now_s() - t0) * 1e-9;
+    }
+    qsort(rates, 5, sizeof rates[0], cmp_double);
+    return rates[2];
+}
+
+static bp_net *make_net(const workload *w, bp_isa isa) {
+    bp_act acts[] = {BP_ACT_RELU, BP_ACT_RELU, BP_ACT_SOFTMAX};
+    bp_net_options no = bp_net_options_default();
+    no.isa = isa;
+    no.seed = 1;
+    bp_net *net;
+    if (bp_net_create(w->n_layers, w->sizes, acts, &no, &net) != BP_STATUS_OK) die("network");
+    return net;
+}
+
+static bp_train_options options(size_t batch, int threads) {
+    bp_train_options o = bp_train_options_default();
+    o.loss = BP_LOSS_SOFTMAX_XENT;
+    o.optimizer = BP_OPT_MOMENTUM;
+    o.momentum = 0.9f;
+    o.learning_rate = 0.01f;
+    o.batch_size = batch;
+    o.n_threads = threads;
+    return o;
+}
+
+// Times `epochs` passes over data; returns the median samples/s.
+static double run_case(const workload *w, const bp_data *data, size_t batch, int threads,
+                       int epochs, bp_isa isa) {
+    bp_net *net = make_net(w, isa);
+    bp_train_options o = options(batch, threads);
+    bp_trainer *tr;
+    if (bp_trainer_create(net, &o, &tr) != BP_STATUS_OK) die("trainer");
+    double loss, rates[32];
+    if (bp_trainer_run_epoch(tr, data, &loss) != BP_STATUS_OK) die("warm-up epoch");
+    for (int e = 0; e < epochs; e++) {
+        double t0 = now_s();
+        if (bp_trainer_run_epoch(tr, data, &loss) != BP_STATUS_OK) die("epoch");
+        rates[e] = (double)data->n / (now_s() - t0);
+    }
+    qsort(rates, (size_t)epochs, sizeof rates[0], cmp_double);
+    bp_trainer_destroy(tr);
+    bp_net_destroy(net);
+    return rates[epochs / 2];
+}
+
+static int trace_steps(const workload *w, const bp_data *data, size_t batch, int steps,
+                       const char *dump, int threads, bp_isa isa) {
+    bp_net *net = make_net(w, isa);
+    if (bp_net_save(net, dump) != BP_STATUS_OK) die("saving the initial model");
+    bp_train_options o = options(batch, threads);
+    bp_trainer *tr;
+    if (bp_trainer_create(net, &o, &tr) != BP_STATUS_OK) die("trainer");
+    uint32_t n_out = w->sizes[w->n_layers];
+    float *y = calloc(batch * n_out, sizeof(float));
+    for (int s = 0; s < steps; s++) {
+        size_t r0 = (size_t)s * batch % (data->n - batch + 1);
+        memset(y, 0, batch * n_out * sizeof(float));
+        for (size_t r = 0; r < batch; r++) y[r * n_out + data->labels[r0 + r]] = 1.0f;
+        float loss;
+        if (bp_trainer_step(tr, data->x + r0 * data->n_in, y, batch, &loss) != BP_STATUS_OK)
+            die("step");
+        printf("STEP %d %.9g\n", s + 1, (double)loss);
+    }
+    free(y);
+    bp_trainer_destroy(tr);
+    bp_net_destroy(net);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *dir = "/usr/share/datasets/fashion-mnist", *which = "all", *dump = NULL;
+    size_t only_batch = 0, samples = 0;
+    int only_threads = 0, epochs = 3, trace = 0;
+    bp_isa isa = BP_ISA_AUTO;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v) {
+            fprintf(stderr, "bp_bench_train: %s needs a value\n", a);
+            return 2;
+        }
+        if (!strcmp(a, "--data")) dir = v;
+        else if (!strcmp(a, "--workload")) which = v;
+        else if (!strcmp(a, "--batch")) only_batch = strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--threads")) only_threads = atoi(v);
+        else if (!strcmp(a, "--epochs")) epochs = atoi(v);
+        else if (!strcmp(a, "--samples")) samples = strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--trace-steps")) trace = atoi(v);
+        else if (!strcmp(a, "--dump-init")) dump = v;
+        else if (!strcmp(a, "--isa")) {
+            if (bp_isa_from_name(v, &isa) != BP_STATUS_OK) die("--isa");
+        } else {
+            fprintf(stderr, "bp_bench_train: unknown option %s\n", a);
+            return 2;
+        }
+        i++;
+    }
+    if (epochs < 1 || epochs > 32) {
+        fprintf(stderr, "bp_bench_train: --epochs must be 1..32\n");
+        return 2;
+    }
+    char img[4096], lab[4096];
+    snprintf(img, sizeof img, "%s/train-images-idx3-ubyte.gz", dir);
+    snprintf(lab, sizeof lab, "%s/train-labels-idx1-ubyte.gz", dir);
+    bp_dataset ds;
+    if (bp_data_load_idx(img, lab, &ds) != BP_STATUS_OK) die("loading Fashion-MNIST");
+    if (samples && samples < ds.d.n) ds.d.n = samples;
+
+    if (trace) {
+        if (!dump || !only_batch) {
+            fprintf(stderr, "bp_bench_train: --trace-steps needs --dump-init and --batch\n");
+            return 2;
+        }
+        int r = trace_steps(&workloads[strcmp(which, "W2") == 0], &ds.d, only_batch, trace, dump,
+                            only_threads ? only_threads : 1, isa);
+        bp_dataset_free(&ds);
+        return r;
+    }
+
+    bp_isa active;
+    if (bp_isa_resolve(isa, &active) != BP_STATUS_OK) die("ISA");
+    double peak = fma_peak_gflops(active);
+    int max_threads = 1;
+#ifdef _OPENMP
+    max_threads = omp_get_max_threads();
+#endif
+    printf("# backprop %s, ISA %s, %d cores available, FMA peak per core %.1f GFLOP/s "
+           "(measured now), %zu training samples\n",
+           bp_version(), bp_isa_name(active), max_threads, peak, ds.d.n);
+    printf("%-4s %6s %7s %12s %9s %9s\n", "work", "batch", "threads", "samples/s", "GFLOP/s",
+           "of peak");
+    static const size_t w1_batches[] = {32, 128, 512}, w2_batches[] = {256};
+    for (size_t wi = 0; wi < 2; wi++) {
+        const workload *w = &workloads[wi];
+        if (strcmp(which, "all") != 0 && strcmp(which, w->name) != 0) continue;
+        const size_t *batches = wi == 0 ? w1_batches : w2_batches;
+        size_t nb = wi == 0 ? 3 : 1;
+        for (size_t bi = 0; bi < nb; bi++) {
+            size_t batch = batches[bi];
+            if (only_batch && batch != only_batch) continue;
+            for (int threads = 1; threads <= 2; threads++) {
+                if (only_threads && threads != only_threads) continue;
+                double sps = run_case(w, &ds.d, batch, threads, epochs, isa);
+                double gflops = sps * flops_per_sample(w) * 1e-9;
+                double frac = peak > 0 ? gflops / (peak * threads) : 0.0;
+                printf("%-4s %6zu %7d %12.0f %9.1f %8.1f%%\n", w->name, batch, threads, sps,
+                       gflops, 100.0 * frac);
+                printf("RESULT workload=%s batch=%zu threads=%d samples_per_s=%.1f gflops=%.2f "
+                       "peak_frac=%.4f\n",
+                       w->name, batch, threads, sps, gflops, frac);
+                fflush(stdout);
+            }
+        }
+    }
+    bp_dataset_free(&ds);
+    return 0;
+}
