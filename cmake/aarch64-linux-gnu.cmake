@@ -5,7 +5,8 @@
 #         -DBP_ARM64_EXTRA_ROOT=$PWD/build-arm64-deps
 # scripts/test-arm64.sh installs the packages and does all of this.
 #
-# BP_ARM64_EXTRA_ROOT (optional): a directory with arm64 packages unpacked
+# BP_ARM64_EXTRA_ROOT (optional; default <repo>/build-arm64-deps if the
+# script made it): a directory with arm64 packages unpacked
 # outside dpkg (<root>/usr/include, <root>/usr/lib/aarch64-linux-gnu, and a
 # pkg-config dir). Criterion needs it: libcriterion3:arm64 depends on
 # libnanomsg5:arm64, which is not Multi-Arch: same and so cannot be
@@ -24,6 +25,12 @@ set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
 
 set(BP_ARM64_LD_PREFIX /usr/aarch64-linux-gnu)
 list(APPEND CMAKE_TRY_COMPILE_PLATFORM_VARIABLES BP_ARM64_EXTRA_ROOT)
+
+# Default: where scripts/test-arm64.sh unpacks them, once it has.
+if(NOT BP_ARM64_EXTRA_ROOT AND EXISTS "${CMAKE_CURRENT_LIST_DIR}/../build-arm64-deps/.stamp")
+  get_filename_component(BP_ARM64_EXTRA_ROOT "${CMAKE_CURRENT_LIST_DIR}/../build-arm64-deps"
+                         ABSOLUTE)
+endif()
 
 set(_bp_pkgconfig "/usr/lib/aarch64-linux-gnu/pkgconfig:/usr/share/pkgconfig")
 set(_bp_guest_libpath "/lib")

@@ -32,9 +32,10 @@ ARM64_PKGS=(libsleef-dev:arm64 zlib1g-dev:arm64 libffi8:arm64 libgit2-1.5:arm64)
 UNPACK_PKGS=(libcriterion3:arm64 libcriterion-dev:arm64 libnanomsg5:arm64)
 
 missing=()
+status=$(dpkg-query -W -f='${binary:Package} ${db:Status-Status}\n' "${HOST_PKGS[@]}" "${ARM64_PKGS[@]}" 2>/dev/null || true)
 for p in "${HOST_PKGS[@]}" "${ARM64_PKGS[@]}"; do
-  st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
-  [ "$st" = installed ] || missing+=("$p")
+  # dpkg-query names native packages without ":amd64", foreign ones with ":arm64".
+  grep -qE "^${p%:amd64}(:amd64)? installed$" <<<"$status" || missing+=("$p")
 done
 
 updated=0
@@ -56,21 +57,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Criterion for arm64, unpacked (not installed) into $DEPS, with a
-# pkg-config file pointing there. Redone only when the versions change.
-want=""
-for p in "${UNPACK_PKGS[@]}"; do
-  v=$(apt-cache policy "$p" 2>/dev/null | awk '/Candidate:/ {print $2}')
-  if [ -z "$v" ] || [ "$v" = "(none)" ]; then
-    apt_update
-    v=$(apt-cache policy "$p" | awk '/Candidate:/ {print $2}')
-  fi
-  want+="$p=$v "
-done
-if [ "$(cat "$DEPS/.stamp" 2>/dev/null || true)" != "$want" ]; then
+# pkg-config file pointing there. Done once; delete $DEPS to redo it.
+if [ ! -f "$DEPS/.stamp" ]; then
+  cand() { apt-cache policy "${UNPACK_PKGS[@]}" 2>/dev/null | awk '/^[^ ]/ {p=$1} /Candidate:/ && $2 != "(none)" {n++} END {print n+0}'; }
+  [ "$(cand)" -eq ${#UNPACK_PKGS[@]} ] || apt_update
   log "unpacking ${UNPACK_PKGS[*]} into $DEPS"
   rm -rf "$DEPS"
   mkdir -p "$DEPS/debs"
-  (cd "$DEPS/debs" && apt-get download -qq -o APT::Sandbox::User=root $want)
+  (cd "$DEPS/debs" && apt-get download -qq -o APT::Sandbox::User=root "${UNPACK_PKGS[@]}")
   for d in "$DEPS"/debs/*.deb; do dpkg-deb -x "$d" "$DEPS"; done
   lib="$DEPS/usr/lib/aarch64-linux-gnu"
   # Only the shared library is linked, so none of Requires.private.
@@ -85,8 +79,9 @@ Version: $(dpkg-deb -f "$DEPS"/debs/libcriterion-dev_*.deb Version | sed 's/-[^-
 Libs: -L\${libdir} -lcriterion
 Cflags: -I\${includedir}
 PC
+  (cd "$DEPS/debs" && ls *.deb) >"$DEPS/.stamp.tmp"
   rm -rf "$DEPS/debs"
-  printf '%s' "$want" >"$DEPS/.stamp"
+  mv "$DEPS/.stamp.tmp" "$DEPS/.stamp"
 fi
 t_setup=$((SECONDS - t0))
 
