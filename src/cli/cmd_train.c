@@ -585,8 +585,8 @@ int cmd_train(int argc, char **argv) {
     }
     printf("network:   %s %s (%zu parameters)\n", shape, actnames, bp_net_n_params(net));
     printf("data:      %s (%s)\n", train.name, desc);
-    printf("training:  %u epochs in %.2f s, %.0f samples/s (%s, %s, lr %g, batch %zu, isa %s, %d thread%s)\n",
-           done_epochs, wall, wall > 0 ? (double)fit->n * done_epochs / wall : 0.0,
+    printf("training:  %u epoch%s in %.2f s, %.0f samples/s (%s, %s, lr %g, batch %zu, isa %s, %d thread%s)\n",
+           done_epochs, done_epochs == 1 ? "" : "s", wall, wall > 0 ? (double)fit->n * done_epochs / wall : 0.0,
            bp_loss_name(loss), bp_optimizer_name(optimizer), (double)o.learning_rate, o.batch_size,
            bp_isa_name(bp_net_isa(net)), n_threads, n_threads == 1 ? "" : "s");
     printf("train:     loss %.4f", ev_train.loss);

@@ -14,6 +14,9 @@ static const char usage[] =
     "  eval       loss, accuracy and confusion matrix of a saved model\n"
     "  predict    run a saved model on the rows of a CSV file\n"
     "  info       version, CPU features, kernel sets, threads\n"
+    "  summary    the layers and parameter counts of a saved model\n"
+    "  export-c   write a saved model as a dependency-free C header\n"
+    "  plot       draw the curves of a training log (train --log) as SVG\n"
     "\n"
     "'backprop COMMAND --help' describes a command's options.\n"
     "  --version  print the version\n"
@@ -31,6 +34,9 @@ static const command commands[] = {
     {"eval", cmd_eval},
     {"predict", cmd_predict},
     {"info", cmd_info},
+    {"summary", cmd_summary},
+    {"export-c", cmd_export_c},
+    {"plot", cmd_plot},
 };
 
 int main(int argc, char **argv) {
@@ -54,6 +60,7 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
-    cli_error("unknown command '%s' (expected train, eval, predict or info; see 'backprop --help')", cmd);
+    cli_error("unknown command '%s' (expected train, eval, predict, info, summary, export-c or plot;"
+              " see 'backprop --help')", cmd);
     return CLI_USAGE;
 }

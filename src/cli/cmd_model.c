@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: MIT
+// backprop summary (a table of the layers) and backprop export-c (a
+// dependency-free C header with the weights and an inference function).
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char summary_usage[] =
+    "usage: backprop summary MODEL\n"
+    "\n"
+    "Print a saved model's layers: widths, activations and parameter counts.\n";
+
+static const char export_usage[] =
+    "usage: backprop export-c MODEL -o model.h [--name PREFIX]\n"
+    "\n"
+    "Write a C header holding the model's weights (as exact hexadecimal float\n"
+    "literals) and a static inference function, with no dependency but <math.h>:\n"
+    "\n"
+    "    #include \"model.h\"\n"
+    "    float y[MODEL_N_OUTPUTS];\n"
+    "    model_predict(x, y);   /* x: MODEL_N_INPUTS floats */\n"
+    "\n"
+    "The function accumulates in double, so its outputs are at least as accurate\n"
+    "as the library's. Softmax outputs are probabilities.\n"
+    "\n"
+    "  -o, --output PATH     the header to write (default: stdout)\n"
+    "  --name PREFIX         prefix of every name in the header (default: model)\n";
+
+static int load(const char *path, bp_net **net) {
+    if (bp_net_load(path, NULL, net) != BP_STATUS_OK) {
+        cli_error("%s", bp_last_error());
+        return 0;
+    }
+    return 1;
+}
+
+int cmd_summary(int argc, char **argv) {
+    cli_prog = "backprop summary";
+    int help = 0;
+    const char *pos[1];
+    size_t n_pos;
+    int rc = cli_parse(argc, argv, NULL, 0, pos, 1, &n_pos, &help);
+    if (rc != CLI_OK) return rc;
+    if (help) {
+        fputs(summary_usage, stdout);
+        return CLI_OK;
+    }
+    if (n_pos != 1) {
+        cli_error("which model? (usage: backprop summary MODEL)");
+        return CLI_USAGE;
+    }
+    bp_net *net = NULL;
+    if (!load(pos[0], &net)) return CLI_FAIL;
+    char shape[512], acts[512];
+    cli_net_shape(net, shape, sizeof shape);
+    cli_net_acts(net, acts, sizeof acts);
+    size_t L = bp_net_n_layers(net);
+    printf("model:  %s\n", pos[0]);
+    printf("shape:  %s (%s)\n\n", shape, acts);
+    printf("%5s  %8s  %8s  %-10s  %12s  %8s  %12s\n", "layer", "inputs", "outputs", "activation",
+           "weights", "biases", "parameters");
+    size_t tw = 0, tb = 0;
+    for (size_t l = 0; l < L; l++) {
+        size_t in = bp_net_size(net, l), out = bp_net_size(net, l + 1);
+        size_t w = in * out;
+        tw += w;
+        tb += out;
+        printf("%5zu  %8zu  %8zu  %-10s  %12zu  %8zu  %12zu\n", l + 1, in, out,
+               bp_act_name(bp_net_activation(net, l)), w, out, w + out);
+    }
+    printf("%5s  %8s  %8s  %-10s  %12zu  %8zu  %12zu\n", "total", "", "", "", tw, tb, tw + tb);
+    printf("\n%zu parameters, %.1f KiB as float32\n", bp_net_n_params(net),
+           (double)bp_net_n_params(net) * 4.0 / 1024.0);
+    bp_net_destroy(net);
+    return CLI_OK;
+}
+
+// The LEAKY_RELU slope is stored in the model file but has no getter in the
+// public API; read it from the documented header (model_file.c: magic
+// "BPNN", u32 version 1, u32 byte-order mark, u32 n_layers, u32 sizes[L+1],
+// u32 acts[L], f32 alpha; little-endian). Returns 0 if the file disagrees.
+static int read_leaky_alpha(const char *path, size_t L, float *alpha) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return 0;
+    size_t off = 16 + 4 * (L + 1) + 4 * L;
+    unsigned char head[16], a[4];
+    int ok = fread(head, 1, 16, f) == 16 && memcmp(head, "BPNN", 4) == 0 && head[4] == 1 &&
+             head[5] == 0 && head[6] == 0 && head[7] == 0 && head[12] == (unsigned char)L && !head[13] && !head[14] && !head[15] &&
+             fseek(f, (long)off, SEEK_SET) == 0 && fread(a, 1, 4, f) == 4;
+    fclose(f);
+    if (!ok) return 0;
+    uint32_t v = (uint32_t)a[0] | (uint32_t)a[1] << 8 | (uint32_t)a[2] << 16 | (uint32_t)a[3] << 24;
+    memcpy(alpha, &v, 4);
+    return 1;
+}
+
+// The activation codes of the generated header (listed in its comment).
+static int act_code(bp_act a) {
+    switch (a) {
+    case BP_ACT_IDENTITY: return 0;
+    case BP_ACT_STEP: return 1;
+    case BP_ACT_SIGMOID: return 2;
+    case BP_ACT_TANH: return 3;
+    case BP_ACT_RELU: return 4;
+    case BP_ACT_LEAKY_RELU: return 5;
+    case BP_ACT_GELU: return 6;
+    case BP_ACT_SOFTMAX: return 7;
+    default: return -1;
+    }
+}
+
+static int valid_name(const char *s) {
+    if (!s[0] || !(isalpha((unsigned char)s[0]) || s[0] == '_')) return 0;
+    for (const char *p = s; *p; p++)
+        if (!(isalnum((unsigned char)*p) || *p == '_')) return 0;
+    return strlen(s) < 64;
+}
+
+static void put_floats(FILE *o, const char *prefix, const char *what, size_t layer, const float *v,
+                       size_t n) {
+    fprintf(o, "static const float %s_%s%zu[%zu] = {", prefix, what, layer, n);
+    for (size_t i = 0; i < n; i++) {
+        if (i % 6 == 0) fputs("\n   ", o);
+        // %a is exact for a float widened to double; the f suffix keeps the
+        // literal a float (it is representable, so no rounding happens).
+        fprintf(o, " %af,", (double)v[i]);
+    }
+    fputs("\n};\n", o);
+}
+
+int cmd_export_c(int argc, char **argv) {
+    cli_prog = "backprop export-c";
+    const char *output = NULL, *name = NULL;
+    int help = 0;
+    const cli_opt opts[] = {
+        {"output", 'o', CLI_OPT_VALUE, &output, NULL},
+        {"name", 0, CLI_OPT_VALUE, &name, NULL},
+    };
+    const char *pos[1];
+    size_t n_pos;
+    int rc = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1, &n_pos, &help);
+    if (rc != CLI_OK) return rc;
+    if (help) {
+        fputs(export_usage, stdout);
+        return CLI_OK;
+    }
+    if (n_pos != 1) {
+        cli_error("which model? (usage: backprop export-c MODEL -o model.h)");
+        return CLI_USAGE;
+    }
+    const char *prefix = name ? name : "model";
+    if (!valid_name(prefix)) {
+        cli_error("--name: '%s' is not a C identifier", prefix);
+        return CLI_USAGE;
+    }
+    char upper[64];
+    for (size_t i = 0; i <= strlen(prefix); i++) upper[i] = (char)toupper((unsigned char)prefix[i]);
+    bp_net *net = NULL;
+    if (!load(pos[0], &net)) return CLI_FAIL;
+    size_t L = bp_net_n_layers(net);
+    float alpha = 0.01f;
+    int need_alpha = 0;
+    for (size_t l = 0; l < L; l++) need_alpha |= bp_net_activation(net, l) == BP_ACT_LEAKY_RELU;
+    if (need_alpha && !read_leaky_alpha(pos[0], L, &alpha)) {
+        cli_error("%s: cannot read the leaky_relu slope from the file header", pos[0]);
+        bp_net_destroy(net);
+        return CLI_FAIL;
+    }
+    for (size_t l = 0; l < L; l++) {
+        size_t in = bp_net_size(net, l), out = bp_net_size(net, l + 1);
+        const float *w = bp_net_weights(net, l), *b = bp_net_bias(net, l);
+        int finite = act_code(bp_net_activation(net, l)) >= 0;
+        for (size_t i = 0; i < in * out && finite; i++) finite = isfinite(w[i]);
+        for (size_t i = 0; i < out && finite; i++) finite = isfinite(b[i]);
+        if (!finite) {
+            cli_error("%s: layer %zu holds non-finite weights or an unknown activation", pos[0], l + 1);
+            bp_net_destroy(net);
+            return CLI_FAIL;
+        }
+    }
+    int to_stdout = !output || strcmp(output, "-") == 0;
+    FILE *o = to_stdout ? stdout : fopen(output, "w");
+    if (!o) {
+        cli_error("-o: cannot create '%s': %s", output, strerror(errno));
+        bp_net_destroy(net);
+        return CLI_FAIL;
+    }
+    uint32_t max_w = 0;
+    for (size_t i = 0; i <= L; i++)
+        if (bp_net_size(net, i) > max_w) max_w = bp_net_size(net, i);
+    char shape[512], acts[512];
+    cli_net_shape(net, shape, sizeof shape);
+    cli_net_acts(net, acts, sizeof acts);
+    fprintf(o, "/* Generated by backprop %s export-c from %s:\n * %s (%s), %zu parameters.\n"
+               " * Needs only <math.h> (link with -lm). */\n",
+            bp_version(), pos[0], shape, acts, bp_net_n_params(net));
+    fprintf(o, "#ifndef %s_H_\n#define %s_H_\n\n#include <math.h>\n\n", upper, upper);
+    fprintf(o, "#define %s_N_INPUTS %u\n#define %s_N_OUTPUTS %u\n#define %s_MAX_WIDTH %u\n\n", upper,
+            bp_net_size(net, 0), upper, bp_net_size(net, L), upper, max_w);
+    for (size_t l = 0; l < L; l++) {
+        size_t in = bp_net_size(net, l), out = bp_net_size(net, l + 1);
+        fprintf(o, "/* layer %zu: %zu -> %zu, %s; weights row-major, out x in */\n", l + 1, in, out,
+                bp_act_name(bp_net_activation(net, l)));
+        put_floats(o, prefix, "w", l + 1, bp_net_weights(net, l), in * out);
+        put_floats(o, prefix, "b", l + 1, bp_net_bias(net, l), out);
+    }
+    // The dense layer and activations, in double.
+    fprintf(o,
+            "\n/* out = act(W in + b), accumulated in double. act: 0 identity, 1 step,\n"
+            " * 2 sigmoid, 3 tanh, 4 relu, 5 leaky_relu, 6 gelu, 7 softmax. */\n"
+            "static inline void %s_layer_(const float *in, int n_in, const float *w, const float *b,\n"
+            "                             int n_out, int act, float *out) {\n"
+            "    double z[%s_MAX_WIDTH], zmax = 0.0, sum = 0.0;\n"
+            "    int i, j;\n"
+            "    for (i = 0; i < n_out; i++) {\n"
+            "        double s = b[i];\n"
+            "        for (j = 0; j < n_in; j++) s += (double)w[(long)i * n_in + j] * (double)in[j];\n"
+            "        z[i] = s;\n"
+            "        if (i == 0 || s > zmax) zmax = s;\n"
+            "    }\n"
+            "    for (i = 0; i < n_out; i++) {\n"
+            "        double v = z[i];\n"
+            "        switch (act) {\n"
+            "        case 1: v = v > 0.0 ? 1.0 : 0.0; break;\n"
+            "        case 2: v = 1.0 / (1.0 + exp(-v)); break;\n"
+            "        case 3: v = tanh(v); break;\n"
+            "        case 4: v = v > 0.0 ? v : 0.0; break;\n"
+            "        case 5: v = v > 0.0 ? v : (double)%af * v; break;\n"
+            "        case 6: v = 0.5 * v * (1.0 + erf(v * 0.70710678118654752440)); break;\n"
+            "        case 7: v = exp(v - zmax); sum += v; break;\n"
+            "        default: break;\n"
+            "        }\n"
+            "        z[i] = v;\n"
+            "    }\n"
+            "    for (i = 0; i < n_out; i++) out[i] = (float)(act == 7 ? z[i] / sum : z[i]);\n"
+            "}\n\n",
+            prefix, upper, (double)alpha);
+    fprintf(o, "/* y (%s_N_OUTPUTS floats) = the model applied to x (%s_N_INPUTS floats). */\n"
+               "static inline void %s_predict(const float *x, float *y) {\n"
+               "    float buf[2][%s_MAX_WIDTH];\n",
+            upper, upper, prefix, upper);
+    if (L == 1) fprintf(o, "    (void)buf;\n");
+    for (size_t l = 0; l < L; l++) {
+        char src[32], dst[32];
+        if (l == 0) snprintf(src, sizeof src, "x");
+        else snprintf(src, sizeof src, "buf[%zu]", (l - 1) & 1);
+        if (l + 1 == L) snprintf(dst, sizeof dst, "y");
+        else snprintf(dst, sizeof dst, "buf[%zu]", l & 1);
+        fprintf(o, "    %s_layer_(%s, %u, %s_w%zu, %s_b%zu, %u, %d, %s);\n", prefix, src,
+                bp_net_size(net, l), prefix, l + 1, prefix, l + 1, bp_net_size(net, l + 1),
+                act_code(bp_net_activation(net, l)), dst);
+    }
+    fprintf(o, "}\n\n#endif /* %s_H_ */\n", upper);
+    int bad = ferror(o);
+    bad = (to_stdout ? fflush(o) : fclose(o)) != 0 || bad;
+    bp_net_destroy(net);
+    if (bad) {
+        cli_error("writing '%s' failed", to_stdout ? "(stdout)" : output);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}
