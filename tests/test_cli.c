@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The backprop command-line tool, run as a child process: exit statuses,
 // one-line messages on bad input, and results checked against the library.
+#include <ctype.h>
 #include <fcntl.h>
+#include <float.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -513,5 +515,434 @@ Test(cli, regression_csv_and_validation, .init = make_tmpdir, .fini = cleanup) {
     cr_expect(strstr(r.out, "train:     loss") != NULL && strstr(r.out, "(160 rows)") != NULL, "%s", r.out);
     cr_expect(strstr(r.out, "val:       loss") != NULL && strstr(r.out, "(40 rows)") != NULL, "%s", r.out);
     cr_expect_eq(summary_accuracy(r.out, "train:"), -1.0, "regression shows no accuracy: %s", r.out);
+    result_free(&r);
+}
+
+// ---- issue 5: --log, plot, summary, export-c, schedules, checkpoints ------------
+
+// Read a --log CSV: returns rows; col receives column `name` (NaN if empty).
+static size_t log_column(const char *path, const char *name, double *col, size_t max) {
+    char *text = slurp(path), *save = NULL;
+    char *line = strtok_r(text, "\n", &save);
+    cr_assert_not_null(line, "empty log");
+    cr_assert_str_eq(line, "epoch,loss,accuracy,val_loss,val_accuracy,lr,elapsed_s,samples_per_s");
+    int idx = -1, k = 0;
+    for (char *p = line, *q; p; p = q ? q + 1 : NULL, k++) {
+        q = strchr(p, ',');
+        size_t len = q ? (size_t)(q - p) : strlen(p);
+        if (strlen(name) == len && strncmp(p, name, len) == 0) idx = k;
+    }
+    cr_assert_geq(idx, 0, "no column %s", name);
+    size_t n = 0;
+    while ((line = strtok_r(NULL, "\n", &save)) && n < max) {
+        const char *p = line;
+        for (int c = 0; c < idx; c++) p = strchr(p, ',') + 1;
+        col[n++] = (*p == ',' || *p == '\0') ? NAN : strtod(p, NULL);
+    }
+    free(text);
+    return n;
+}
+
+Test(cli, log_rows_and_lr_schedules, .init = make_tmpdir, .fini = cleanup) {
+    double v[64];
+    // Step schedule: 0.01 for epochs 1-3, halved for 4-6, again for 7-9.
+    result r = RUN("train", "-q", "--epochs", "9", "--lr", "0.01", "--lr-schedule", "step", "--lr-step",
+                   "3", "--lr-gamma", "0.5", "--log", tpath("step.csv"), "-o", tpath("m.bpm"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    result_free(&r);
+    cr_assert_eq(log_column(tpath("step.csv"), "epoch", v, 64), 9);
+    for (int i = 0; i < 9; i++) cr_expect_eq(v[i], i + 1.0);
+    log_column(tpath("step.csv"), "lr", v, 64);
+    for (int i = 0; i < 9; i++) {
+        double want = 0.01 * pow(0.5, i / 3);
+        // The trainer keeps the rate in a float: relative error <= 2^-24 per
+        // product, 3 products at most; 1e-6 covers that.
+        cr_expect(fabs(v[i] - want) <= 1e-6 * want, "epoch %d: lr %g, want %g", i + 1, v[i], want);
+    }
+    log_column(tpath("step.csv"), "accuracy", v, 64);
+    for (int i = 0; i < 9; i++) cr_expect(v[i] >= 0.0 && v[i] <= 1.0, "accuracy %g", v[i]);
+    log_column(tpath("step.csv"), "val_loss", v, 64);
+    cr_expect(isnan(v[0]), "no validation data, yet val_loss %g", v[0]);
+    // Cosine with warm-up: rising for 2 epochs, then falling.
+    r = RUN("train", "-q", "--epochs", "10", "--lr", "0.01", "--lr-schedule", "cosine", "--warmup", "2",
+            "--log", tpath("cos.csv"), "-o", tpath("m.bpm"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    result_free(&r);
+    cr_assert_eq(log_column(tpath("cos.csv"), "lr", v, 64), 10);
+    cr_expect(v[0] < v[1] && v[1] < v[2], "warm-up: %g %g %g", v[0], v[1], v[2]);
+    cr_expect(fabs(v[2] - 0.01) <= 1e-8, "peak %g", v[2]);
+    for (int i = 3; i < 10; i++) cr_expect_lt(v[i], v[i - 1], "cosine: epoch %d lr %g >= %g", i + 1, v[i], v[i - 1]);
+    cr_expect_lt(v[9], 0.001, "cosine ends near 0: %g", v[9]);
+}
+
+Test(cli, resume_continues_bit_identically, .init = make_tmpdir, .fini = cleanup) {
+    // 8 epochs straight vs 4 epochs + checkpoint, then resumed to 8.
+    result r = RUN("train", "-q", "--epochs", "8", "-o", tpath("full.bpm"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    result_free(&r);
+    r = RUN("train", "-q", "--epochs", "4", "--checkpoint", tpath("c.ckpt"), "--checkpoint-every", "2",
+            "-o", tpath("half.bpm"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    result_free(&r);
+    cr_assert_eq(access(tpath("c.ckpt"), F_OK), 0, "no checkpoint written");
+    r = RUN("train", "-q", "--epochs", "8", "--resume", tpath("c.ckpt"), "-o", tpath("resumed.bpm"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "training:  4 epochs") != NULL, "%s", r.out);
+    result_free(&r);
+    char *a = slurp(tpath("full.bpm")), *b = slurp(tpath("resumed.bpm")), *c = slurp(tpath("half.bpm"));
+    struct stat sa, sb;
+    stat(tpath("full.bpm"), &sa);
+    stat(tpath("resumed.bpm"), &sb);
+    cr_assert_eq(sa.st_size, sb.st_size);
+    cr_expect_eq(memcmp(a, b, (size_t)sa.st_size), 0, "resumed model differs from the straight run");
+    cr_expect_neq(memcmp(a, c, (size_t)sa.st_size), 0, "4 and 8 epochs gave the same model");
+    free(a);
+    free(b);
+    free(c);
+    // Nothing left to do; layer options conflict with --resume.
+    r = RUN("train", "-q", "--epochs", "4", "--resume", tpath("c.ckpt"), "-o", tpath("x.bpm"));
+    expect_error(r, 2, "has done 4 epochs already", "resume done");
+    result_free(&r);
+    r = RUN("train", "-q", "--hidden", "8", "--resume", tpath("c.ckpt"), "-o", tpath("x.bpm"));
+    expect_error(r, 2, "--resume takes the network from the checkpoint", "resume + hidden");
+    result_free(&r);
+    r = RUN("train", "-q", "--resume", tpath("nope.ckpt"), "-o", tpath("x.bpm"));
+    expect_error(r, 1, "nope.ckpt: cannot open", "missing checkpoint");
+    result_free(&r);
+}
+
+Test(cli, regularisation_and_early_stopping_options, .init = make_tmpdir, .fini = cleanup) {
+    result r = RUN("train", "-q", "--epochs", "40", "--dropout", "0.1", "--clip", "1", "--val-split",
+                   "0.2", "--patience", "2", "--lr", "0.05", "--log", tpath("es.csv"), "-o", tpath("m.bpm"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    unsigned epochs = 0;
+    const char *t = strstr(r.out, "training:  ");
+    cr_assert_not_null(t, "%s", r.out);
+    cr_assert_eq(sscanf(t, "training:  %u epoch", &epochs), 1);
+    cr_expect(epochs >= 3 && epochs <= 40, "%u epochs", epochs);
+    double v[64];
+    cr_expect_eq(log_column(tpath("es.csv"), "val_loss", v, 64), epochs, "one log row per epoch run");
+    for (unsigned i = 0; i < epochs; i++) cr_expect(v[i] > 0.0, "val_loss %g at epoch %u", v[i], i + 1);
+    result_free(&r);
+}
+
+// Minimal XML well-formedness: tags nest and match, one root, attribute
+// values quoted, entities known. Counts <path> elements.
+static const char *xml_entity(const char *s) { // s at '&'; returns past ';' or NULL
+    static const char *const names[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"};
+    for (int i = 0; i < 5; i++)
+        if (strncmp(s, names[i], strlen(names[i])) == 0) return s + strlen(names[i]);
+    if (s[1] == '#') {
+        const char *p = s + 2;
+        int hex = *p == 'x';
+        p += hex;
+        const char *d = p;
+        while (hex ? isxdigit((unsigned char)*p) : isdigit((unsigned char)*p)) p++;
+        if (p > d && *p == ';') return p + 1;
+    }
+    return NULL;
+}
+
+static int xml_check(const char *s, size_t *n_path, char *why, size_t why_len) {
+    char stack[64][32];
+    int depth = 0, roots = 0;
+    *n_path = 0;
+#define BAD(...) return snprintf(why, why_len, __VA_ARGS__), 0
+    while (*s) {
+        if (*s == '&') {
+            if (!(s = xml_entity(s))) BAD("bad entity");
+            continue;
+        }
+        if (*s != '<') {
+            if (depth == 0 && !isspace((unsigned char)*s)) BAD("text outside the root");
+            s++;
+            continue;
+        }
+        if (strncmp(s, "<?", 2) == 0) {
+            const char *e = strstr(s, "?>");
+            if (!e || roots) BAD("bad processing instruction");
+            s = e + 2;
+            continue;
+        }
+        if (strncmp(s, "<!--", 4) == 0) {
+            const char *e = strstr(s, "-->");
+            if (!e) BAD("open comment");
+            s = e + 3;
+            continue;
+        }
+        int closing = s[1] == '/';
+        s += closing ? 2 : 1;
+        char name[32];
+        size_t n = 0;
+        if (!(isalpha((unsigned char)*s) || *s == '_')) BAD("bad tag name");
+        while (isalnum((unsigned char)*s) || *s == '_' || *s == '-' || *s == ':' || *s == '.')
+            if (n < sizeof name - 1) name[n++] = *s++;
+            else BAD("tag name too long");
+        name[n] = '\0';
+        if (closing) {
+            while (isspace((unsigned char)*s)) s++;
+            if (*s != '>') BAD("bad closing tag %s", name);
+            if (depth == 0 || strcmp(stack[depth - 1], name) != 0) BAD("</%s> does not match", name);
+            depth--;
+            s++;
+            continue;
+        }
+        if (depth == 0 && roots++) BAD("second root element");
+        if (strcmp(name, "path") == 0) (*n_path)++;
+        for (;;) {
+            int space = isspace((unsigned char)*s);
+            while (isspace((unsigned char)*s)) s++;
+            if (s[0] == '/' && s[1] == '>') {
+                s += 2;
+                break;
+            }
+            if (*s == '>') {
+                if (depth == 64) BAD("too deep");
+                strcpy(stack[depth++], name);
+                s++;
+                break;
+            }
+            if (!space || !(isalpha((unsigned char)*s) || *s == '_')) BAD("bad attribute in <%s>", name);
+            while (isalnum((unsigned char)*s) || *s == '_' || *s == '-' || *s == ':') s++;
+            if (*s++ != '=') BAD("attribute without '=' in <%s>", name);
+            char q = *s++;
+            if (q != '"' && q != '\'') BAD("unquoted attribute in <%s>", name);
+            while (*s && *s != q) {
+                if (*s == '<') BAD("'<' in an attribute of <%s>", name);
+                if (*s == '&') {
+                    if (!(s = xml_entity(s))) BAD("bad entity in <%s>", name);
+                } else {
+                    s++;
+                }
+            }
+            if (*s++ != q) BAD("unterminated attribute in <%s>", name);
+        }
+    }
+    if (depth) BAD("<%s> not closed", stack[depth - 1]);
+    if (roots != 1) BAD("%d root elements", roots);
+#undef BAD
+    return 1;
+}
+
+static size_t count_str(const char *s, const char *w) {
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, w)); p += strlen(w)) n++;
+    return n;
+}
+
+Test(cli, plot_writes_well_formed_svg, .init = make_tmpdir, .fini = cleanup) {
+    // The checker itself must reject broken documents.
+    size_t np;
+    char why[128];
+    cr_assert(xml_check("<?xml version=\"1.0\"?>\n<svg a=\"1 &amp; 2\"><path d=\"M0 0\"/><g></g></svg>\n", &np, why,
+                        sizeof why), "%s", why);
+    cr_assert_eq(np, 1);
+    const char *broken[] = {"<svg><path></svg>", "<svg a=1/>", "<svg>&nbsp;</svg>", "<svg></svg><svg/>",
+                            "<svg><g></svg></g>", "<svg a=\"<\"/>", "<svg>"};
+    for (size_t i = 0; i < sizeof broken / sizeof broken[0]; i++)
+        cr_assert(!xml_check(broken[i], &np, why, sizeof why), "accepted %s", broken[i]);
+
+    result r = RUN("train", "-q", "--epochs", "12", "--val-split", "0.25", "--log", tpath("run.csv"), "-o",
+                   tpath("m.bpm"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    result_free(&r);
+    r = RUN("plot", tpath("run.csv"), "-o", tpath("curves.svg"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    result_free(&r);
+    char *svg = slurp(tpath("curves.svg"));
+    cr_expect(xml_check(svg, &np, why, sizeof why), "not well-formed: %s", why);
+    // loss, val_loss, accuracy, val_accuracy: one path each, 12 points each.
+    cr_expect_eq(np, 4, "%zu paths", np);
+    cr_expect_eq(count_str(svg, " M"), 4);
+    cr_expect_eq(count_str(svg, " L"), 4 * 11);
+    cr_expect(strstr(svg, "<svg xmlns=\"http://www.w3.org/2000/svg\"") != NULL);
+    free(svg);
+    // A log without validation or accuracy columns: the loss curve only.
+    write_text(tpath("reg.csv"), "epoch,loss,accuracy,val_loss,val_accuracy,lr,elapsed_s,samples_per_s\n"
+                                 "1,0.5,,,,0.01,0.1,100\n2,0.25,,,,0.01,0.2,100\n3,0.2,,,,0.01,0.3,100\n");
+    r = RUN("plot", tpath("reg.csv"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect(xml_check(r.out, &np, why, sizeof why), "not well-formed: %s", why);
+    cr_expect_eq(np, 1, "%zu paths", np);
+    result_free(&r);
+    // Bad input.
+    write_text(tpath("bad.csv"), "epoch,loss\n1,0.5\n2,zz\n");
+    r = RUN("plot", tpath("bad.csv"));
+    expect_error(r, 1, "bad.csv line 3, column 2: 'zz' is not a finite number", "bad log");
+    result_free(&r);
+    r = RUN("plot", tpath("none.csv"));
+    expect_error(r, 1, "none.csv: cannot open", "missing log");
+    result_free(&r);
+}
+
+Test(cli, summary_table, .init = make_tmpdir, .fini = cleanup) {
+    bp_net *net = fixed_model(tpath("m.bpm"));
+    result r = RUN("summary", tpath("m.bpm"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "shape:  3-6-4 (tanh,softmax)") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "    1         3         6  tanh                  18         6            24\n") != NULL,
+              "%s", r.out);
+    cr_expect(strstr(r.out, "    2         6         4  softmax               24         4            28\n") != NULL,
+              "%s", r.out);
+    cr_expect(strstr(r.out, "total                                            42        10            52\n") != NULL,
+              "%s", r.out);
+    cr_expect_eq(bp_net_n_params(net), 52);
+    result_free(&r);
+    r = RUN("summary", tpath("nope.bpm"));
+    expect_error(r, 1, "nope.bpm: cannot open", "missing model");
+    result_free(&r);
+    bp_net_destroy(net);
+}
+
+// Bound on |library - exact| and |export - exact| for each output, in double,
+// by propagating error bounds layer by layer (u = 2^-24, float rounding):
+//  - dense layer, library: a float dot product of K terms plus the bias, in
+//    any order (FMA or not), errs by at most gamma_{K+1} = (K+1)u/(1-(K+1)u)
+//    times sum |w||a| + |b|; errors e_j already in the inputs add
+//    sum_j |w_ij| e_j; flushed denormals add at most FLT_MIN per term.
+//  - dense layer, export: the same in double (2^-53), then a float rounding
+//    of each activation (u |a|).
+//  - activation f: the input error times f's Lipschitz constant (identity,
+//    relu 1; leaky max(1, alpha); tanh 1; sigmoid 1/4; gelu 1.13, the maximum
+//    of its derivative), plus the library kernel's own error, taken as
+//    16u|a| + 8u|z| + FLT_MIN: tests/tolerances.h holds sigmoid to 4+8 ulp,
+//    tanh to 2+3 ulp, gelu to about 2.5u|z| + 1 ulp (the |z| term).
+//  - softmax: logits off by at most d move each p_i by at most
+//    p_i (e^{2d} - 1); the kernel adds (n + 16)u p_i (exp 2u, the sum n u).
+typedef struct bound_net {
+    size_t L;
+    uint32_t sizes[8];
+    bp_act acts[8];
+    const float *w[8], *b[8];
+    double alpha;
+} bound_net;
+
+static void exact_and_bound(const bound_net *m, const float *x, double *y, double *tol) {
+    const double u = 0x1p-24, ud = 0x1p-53;
+    double a[64], el[64], ee[64], na[64], nel[64], nee[64], z[64], dzl[64], dze[64];
+    for (uint32_t j = 0; j < m->sizes[0]; j++) a[j] = x[j], el[j] = 0, ee[j] = 0;
+    for (size_t l = 0; l < m->L; l++) {
+        uint32_t K = m->sizes[l], N = m->sizes[l + 1];
+        double gl = (K + 1) * u / (1 - (K + 1) * u), ge = (K + 1) * ud / (1 - (K + 1) * ud), zmax = -INFINITY;
+        for (uint32_t i = 0; i < N; i++) {
+            double s = m->b[l][i], mag = fabs(m->b[l][i]), pl = 0, pe = 0;
+            for (uint32_t j = 0; j < K; j++) {
+                double w = m->w[l][(size_t)i * K + j];
+                s += w * a[j];
+                mag += fabs(w) * (fabs(a[j]) + (el[j] > ee[j] ? el[j] : ee[j]));
+                pl += fabs(w) * el[j];
+                pe += fabs(w) * ee[j];
+            }
+            z[i] = s;
+            dzl[i] = gl * mag + pl + (K + 1) * (double)FLT_MIN;
+            dze[i] = ge * mag + pe;
+            if (s > zmax) zmax = s;
+        }
+        if (m->acts[l] == BP_ACT_SOFTMAX) {
+            double sum = 0, dl = 0, de = 0;
+            for (uint32_t i = 0; i < N; i++) {
+                sum += exp(z[i] - zmax);
+                dl = dzl[i] > dl ? dzl[i] : dl;
+                de = dze[i] > de ? dze[i] : de;
+            }
+            for (uint32_t i = 0; i < N; i++) {
+                na[i] = exp(z[i] - zmax) / sum;
+                nel[i] = na[i] * (expm1(2 * dl) + (N + 16) * u) + (double)FLT_MIN;
+                nee[i] = na[i] * (expm1(2 * de) + u);
+            }
+        } else {
+            for (uint32_t i = 0; i < N; i++) {
+                double v = z[i], lip = 1;
+                switch (m->acts[l]) {
+                case BP_ACT_SIGMOID: v = 1 / (1 + exp(-v)), lip = 0.25; break;
+                case BP_ACT_TANH: v = tanh(v); break;
+                case BP_ACT_RELU: v = v > 0 ? v : 0; break;
+                case BP_ACT_LEAKY_RELU: v = v > 0 ? v : m->alpha * v, lip = m->alpha > 1 ? m->alpha : 1; break;
+                case BP_ACT_GELU: v = 0.5 * v * (1 + erf(v / sqrt(2.0))), lip = 1.13; break;
+                default: break;
+                }
+                na[i] = v;
+                nel[i] = lip * dzl[i] + 16 * u * fabs(v) + 8 * u * fabs(z[i]) + (double)FLT_MIN;
+                nee[i] = lip * dze[i] + u * fabs(v);
+            }
+        }
+        for (uint32_t i = 0; i < N; i++) a[i] = na[i], el[i] = nel[i], ee[i] = nee[i];
+    }
+    for (uint32_t i = 0; i < m->sizes[m->L]; i++) y[i] = a[i], tol[i] = el[i] + ee[i];
+}
+
+static void export_and_compare(bp_net *net, double alpha, const char *tag) {
+    char model[512], header[512], drv[512], exe[512], cmd[2048];
+    snprintf(model, sizeof model, "%s/%s.bpm", tmpdir, tag);
+    snprintf(header, sizeof header, "%s/%s.h", tmpdir, tag);
+    snprintf(drv, sizeof drv, "%s/%s_drv.c", tmpdir, tag);
+    snprintf(exe, sizeof exe, "%s/%s_drv", tmpdir, tag);
+    cr_assert_eq(bp_net_save(net, model), BP_STATUS_OK, "%s", bp_last_error());
+    result r = RUN("export-c", model, "-o", header, "--name", tag);
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    result_free(&r);
+    enum { ROWS = 24 };
+    bound_net m;
+    m.L = bp_net_n_layers(net);
+    m.alpha = alpha;
+    for (size_t i = 0; i <= m.L; i++) m.sizes[i] = bp_net_size(net, i);
+    for (size_t l = 0; l < m.L; l++) {
+        m.acts[l] = bp_net_activation(net, l);
+        m.w[l] = bp_net_weights(net, l);
+        m.b[l] = bp_net_bias(net, l);
+    }
+    uint32_t ni = m.sizes[0], no = m.sizes[m.L];
+    float x[ROWS * 8], y[ROWS * 8];
+    bp_test_fill(x, ROWS * ni, -2.0f, 2.0f, 99);
+    cr_assert_eq(bp_net_predict(net, x, ROWS, y), BP_STATUS_OK, "%s", bp_last_error());
+    FILE *f = fopen(drv, "w");
+    fprintf(f, "#include <stdio.h>\n#include \"%s.h\"\nstatic const float xs[%d][%u] = {\n", tag, ROWS, ni);
+    for (int i = 0; i < ROWS; i++) {
+        fputs("  {", f);
+        for (uint32_t j = 0; j < ni; j++) fprintf(f, "%af, ", (double)x[i * ni + j]);
+        fputs("},\n", f);
+    }
+    fprintf(f, "};\nint main(void) {\n  int i, j;\n  for (i = 0; i < %d; i++) {\n    float y[%u];\n"
+               "    %s_predict(xs[i], y);\n    for (j = 0; j < %u; j++) printf(\"%%a\\n\", (double)y[j]);\n"
+               "  }\n  return 0;\n}\n", ROWS, no, tag, no);
+    fclose(f);
+    snprintf(cmd, sizeof cmd, "cc -std=c99 -pedantic -Wall -Wextra -Werror -O2 -o '%s' '%s' -lm", exe, drv);
+    cr_assert_eq(system(cmd), 0, "the exported header did not compile: %s", cmd);
+    FILE *p = popen(exe, "r");
+    cr_assert_not_null(p);
+    for (int i = 0; i < ROWS; i++) {
+        double exact[8], tol[8];
+        exact_and_bound(&m, x + i * ni, exact, tol);
+        for (uint32_t j = 0; j < no; j++) {
+            char line[64];
+            cr_assert_not_null(fgets(line, sizeof line, p), "%s: row %d: output ended", tag, i);
+            double ye = strtod(line, NULL), yl = y[i * no + j];
+            cr_expect(fabs(ye - yl) <= tol[j], "%s row %d out %u: export %a, library %a (|d| %g > tol %g)", tag,
+                      i, j, ye, yl, fabs(ye - yl), tol[j]);
+            // And each side is within its own share of the exact value.
+            cr_expect(fabs(ye - exact[j]) <= tol[j], "%s row %d out %u: export %a, exact %a", tag, i, j, ye, exact[j]);
+        }
+    }
+    cr_expect_eq(pclose(p), 0);
+}
+
+Test(cli, export_c_matches_library, .init = make_tmpdir, .fini = cleanup) {
+    bp_net_options no = bp_net_options_default();
+    no.seed = 21;
+    bp_net *a = NULL, *b = NULL;
+    uint32_t sa[] = {5, 8, 6, 4};
+    bp_act aa[] = {BP_ACT_GELU, BP_ACT_TANH, BP_ACT_SOFTMAX};
+    cr_assert_eq(bp_net_create(3, sa, aa, &no, &a), BP_STATUS_OK, "%s", bp_last_error());
+    export_and_compare(a, 0.01, "netA");
+    // A leaky_relu slope other than the default must travel into the header.
+    no.leaky_alpha = 0.2f;
+    uint32_t sb[] = {3, 6, 5, 1};
+    bp_act ab[] = {BP_ACT_LEAKY_RELU, BP_ACT_RELU, BP_ACT_SIGMOID};
+    cr_assert_eq(bp_net_create(3, sb, ab, &no, &b), BP_STATUS_OK, "%s", bp_last_error());
+    export_and_compare(b, (double)0.2f, "netB");
+    bp_net_destroy(a);
+    bp_net_destroy(b);
+    result r = RUN("export-c", tpath("netA.bpm"), "--name", "3bad");
+    expect_error(r, 2, "'3bad' is not a C identifier", "bad name");
     result_free(&r);
 }
