@@ -16,7 +16,7 @@ JOBS=${BP_ARM64_JOBS:-2}
 export DEBIAN_FRONTEND=noninteractive
 
 SUDO=()
-if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo); fi
+if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo env DEBIAN_FRONTEND=noninteractive); fi
 
 t0=$SECONDS
 log() { printf 'test-arm64: %s\n' "$*"; }
