@@ -21,11 +21,13 @@ if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo env DEBIAN_FRONTEND=noninteractive); fi
 t0=$SECONDS
 log() { printf 'test-arm64: %s\n' "$*"; }
 
-# Host tools, the cross compiler and qemu-user (qemu-user-binfmt is not
-# needed: the toolchain's emulator runs every binary explicitly), and the
+# Host tools (the host gcc/libc6-dev only for test_cli's export-c check,
+# which compiles the exported header for the host), the cross compiler and
+# qemu-user (qemu-user-binfmt is not needed: the toolchain's emulator runs
+# every binary explicitly, see cmake/qemu-execve-shim.c), and the
 # arm64 libraries the library links (multiarch, Multi-Arch: same). libffi8
 # and libgit2-1.5 are Criterion's run-time dependencies besides libnanomsg.
-HOST_PKGS=(cmake make pkg-config gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
+HOST_PKGS=(cmake make pkg-config gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user)
 ARM64_PKGS=(libsleef-dev:arm64 zlib1g-dev:arm64 libffi8:arm64 libgit2-1.5:arm64)
 # Unpacked into $DEPS instead: libnanomsg5 is not Multi-Arch: same, so
 # libcriterion3:arm64 cannot be installed beside the amd64 libcriterion-dev.
