@@ -73,7 +73,7 @@ static const char usage[] =
     "CSV 64 relu, adam 0.001, batch 32, 20 epochs. Classification trains with softmax cross-entropy\n"
     "(or binary cross-entropy for one sigmoid output), regression with mse.\n"
     "Ctrl-C stops training after the current batch and still saves the model.\n"
-    "Exit status: 0 ok, 1 failure, 2 bad command line.\n";
+    "Exit status: 0 ok, 1 failure, 2 bad command line, 130 interrupted (model saved).\n";
 
 typedef struct preset {
     const char *what;
@@ -130,7 +130,7 @@ static void draw_bar(run_state *r, const bp_progress *p) {
     bar[WIDTH] = '\0';
     char acc[32];
     fmt_acc(acc, sizeof acc, "acc", shown_acc);
-    fprintf(stderr, "\repoch %u/%u [%s] %3d%%  loss %.4f%s  %.0f samples/s\033[K", p->epoch + 1,
+    fprintf(stderr, "\repoch %*u/%u [%s] %3d%%  loss %.4f%s  %.0f samples/s\033[K", r->epoch_width, p->epoch + 1,
             p->epochs, bar, (int)(100.0 * frac + 0.5), p->loss, acc, p->samples_per_s);
     fflush(stderr);
     r->bar_on_screen = 1;
@@ -569,8 +569,8 @@ int cmd_train(int argc, char **argv) {
     sigaction(SIGINT, &old_sa, NULL);
     if (rs.bar_on_screen) fputc('\n', stderr);
     if (st == BP_STATUS_STOPPED) {
-        fprintf(stderr, "%s: interrupted after epoch %u; keeping the model so far\n", cli_prog,
-                bp_trainer_epoch(tr));
+        fprintf(stderr, "%s: interrupted in epoch %u (%u complete); keeping the model so far\n",
+                cli_prog, bp_trainer_epoch(tr) + 1, bp_trainer_epoch(tr));
     } else if (st != BP_STATUS_OK) {
         cli_error("%s", bp_last_error());
         goto out;
