@@ -3,7 +3,8 @@
 //
 // - Lines end in \n or \r\n; any length (getline). Blank lines are skipped;
 //   a UTF-8 byte-order mark at the start is ignored.
-// - Cells may be padded with spaces/tabs and wrapped in double quotes.
+// - Cells may be padded with spaces/tabs and wrapped in double quotes (a
+//   quoted cell cannot hold a comma: every comma separates cells).
 // - The first non-blank line fixes the column count; every later row must
 //   match it ("train.csv line 17: 785 columns, expected 794").
 // - Every data cell must be a finite number that fits a float; labels must be
