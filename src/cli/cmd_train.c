@@ -184,11 +184,6 @@ typedef struct train_args {
     int quiet;
 } train_args;
 
-static int load_data(const char *opt, const char *spec, const char *which, const cli_data_opts *o,
-                     cli_data *out) {
-    return cli_data_load(opt, spec, which, o, out);
-}
-
 int cmd_train(int argc, char **argv) {
     cli_prog = "backprop train";
     train_args a;
@@ -349,12 +344,12 @@ int cmd_train(int argc, char **argv) {
     FILE *log = NULL;
     int have_test = 0;
     rc = CLI_FAIL;
-    if (!load_data("--data", a.data ? a.data : "spirals", "train", &dopt, &train)) return CLI_FAIL;
+    if (!cli_data_load("--data", a.data ? a.data : "spirals", "train", &dopt, &train)) return CLI_FAIL;
     if (a.test) {
-        have_test = load_data("--test", a.test, "t10k", &dopt, &test);
+        have_test = cli_data_load("--test", a.test, "t10k", &dopt, &test);
         if (!have_test) goto out;
     } else if (train.kind == CLI_DATA_IDX && train.dir[0] && cli_idx_has(train.dir, "t10k")) {
-        have_test = load_data("--test", train.dir, "t10k", &dopt, &test);
+        have_test = cli_data_load("--test", train.dir, "t10k", &dopt, &test);
         if (!have_test) goto out;
     }
     const bp_data *all = &train.set.d, *fit = all, *val = NULL;
