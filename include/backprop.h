@@ -168,6 +168,8 @@ BP_API uint32_t bp_net_size(const bp_net *net, size_t i);
 BP_API bp_act bp_net_activation(const bp_net *net, size_t layer);
 BP_API size_t bp_net_n_params(const bp_net *net);
 BP_API bp_isa bp_net_isa(const bp_net *net);
+/** Negative slope of LEAKY_RELU layers in this network. */
+BP_API float bp_net_leaky_alpha(const bp_net *net);
 
 /** Weights of layer l: out x in row-major (PyTorch nn.Linear layout), then
  *  bias (out). Pointers stay valid for the network's life; writing through
@@ -223,14 +225,13 @@ BP_API void bp_dataset_free(bp_dataset *ds);
 BP_NODISCARD BP_API bp_status bp_data_load_idx(const char *images_path, const char *labels_path,
                                                bp_dataset *out);
 /** Load a CSV file of numbers. label_col selects the class-label column
- *  (-1 = last column); header: 1 = skip the first line, 0 = none,
+ *  (0-based; -1 = last column); header: 1 = skip the first line, 0 = none,
  *  -1 = detect (skipped if it does not parse as numbers). If n_targets > 0,
  *  the last n_targets columns are float targets instead of a label. */
 BP_NODISCARD BP_API bp_status bp_data_load_csv(const char *path, int label_col, int header,
                                                uint32_t n_targets, bp_dataset *out);
-/** Built-in data sets: "and", "or", "xor" (4 rows), "spirals" (two
- *  interleaved spirals, n rows, 2 classes). seed shuffles nothing; the
- *  spirals are deterministic. */
+/** Built-in data sets: "and", "or", "xor" (4 rows, n ignored), "spirals"
+ *  (two interleaved spirals, n rows (0: 1000), 2 classes). Deterministic. */
 BP_NODISCARD BP_API bp_status bp_data_builtin(const char *name, size_t n, bp_dataset *out);
 /** Split off the last `fraction` of a data set (after a seeded shuffle)
  *  as validation. Both halves own copies. */
@@ -276,7 +277,7 @@ typedef struct bp_train_options {
     uint32_t lr_step_epochs; /**< BP_LR_STEP period */
     float lr_gamma;      /**< BP_LR_STEP factor (0.1) */
     float lr_min;        /**< BP_LR_COSINE floor */
-    uint32_t warmup_epochs; /**< linear warm-up from lr/10... to lr */
+    uint32_t warmup_epochs; /**< linear warm-up: epoch e < w uses lr*(e+1)/(w+1) */
     float clip_norm;     /**< > 0: clip the global gradient norm */
     float dropout;       /**< drop probability on hidden-layer outputs */
     uint32_t patience;   /**< > 0: early stopping on validation loss,
@@ -294,7 +295,7 @@ BP_API bp_train_options bp_train_options_default(void);
 /** Result of evaluating a network on a data set. */
 typedef struct bp_eval {
     double loss;
-    double accuracy; /**< classification (or thresholded BCE), else -1 */
+    double accuracy; /**< data with labels (n_classes > 0), else -1 */
     size_t n;
 } bp_eval;
 

@@ -155,6 +155,7 @@ bp_act bp_net_activation(const bp_net *net, size_t layer) {
 
 size_t bp_net_n_params(const bp_net *net) { return net ? net->n_params : 0; }
 bp_isa bp_net_isa(const bp_net *net) { return net ? net->k->isa : BP_ISA_AUTO; }
+float bp_net_leaky_alpha(const bp_net *net) { return net ? net->act_params.alpha : 0.0f; }
 float *bp_net_weights(bp_net *net, size_t l) { return net && l < net->n_layers ? net->layers[l].w : NULL; }
 float *bp_net_bias(bp_net *net, size_t l) { return net && l < net->n_layers ? net->layers[l].b : NULL; }
 

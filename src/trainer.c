@@ -787,7 +787,7 @@ bp_status bp_net_evaluate(const bp_net *net, bp_loss loss, const bp_data *data, 
     bp_free(chunk_hits);
     out->n = n;
     out->loss = n ? total / (double)n : 0.0;
-    out->accuracy = (data->n_classes || n_out == 1) && n ? (double)hits / (double)n : -1.0;
+    out->accuracy = data->n_classes && n ? (double)hits / (double)n : -1.0;
     return isfinite(out->loss) ? BP_STATUS_OK
                                : bp_fail(BP_STATUS_NUMERIC_ERROR, "evaluate: the loss is not finite");
 }

@@ -79,25 +79,6 @@ int cmd_summary(int argc, char **argv) {
     return CLI_OK;
 }
 
-// The LEAKY_RELU slope is stored in the model file but has no getter in the
-// public API; read it from the documented header (model_file.c: magic
-// "BPNN", u32 version 1, u32 byte-order mark, u32 n_layers, u32 sizes[L+1],
-// u32 acts[L], f32 alpha; little-endian). Returns 0 if the file disagrees.
-static int read_leaky_alpha(const char *path, size_t L, float *alpha) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
-    size_t off = 16 + 4 * (L + 1) + 4 * L;
-    unsigned char head[16], a[4];
-    int ok = fread(head, 1, 16, f) == 16 && memcmp(head, "BPNN", 4) == 0 && head[4] == 1 &&
-             head[5] == 0 && head[6] == 0 && head[7] == 0 && head[12] == (unsigned char)L && !head[13] && !head[14] && !head[15] &&
-             fseek(f, (long)off, SEEK_SET) == 0 && fread(a, 1, 4, f) == 4;
-    fclose(f);
-    if (!ok) return 0;
-    uint32_t v = (uint32_t)a[0] | (uint32_t)a[1] << 8 | (uint32_t)a[2] << 16 | (uint32_t)a[3] << 24;
-    memcpy(alpha, &v, 4);
-    return 1;
-}
-
 // The activation codes of the generated header (listed in its comment).
 static int act_code(bp_act a) {
     switch (a) {
@@ -162,14 +143,7 @@ int cmd_export_c(int argc, char **argv) {
     bp_net *net = NULL;
     if (!load(pos[0], &net)) return CLI_FAIL;
     size_t L = bp_net_n_layers(net);
-    float alpha = 0.01f;
-    int need_alpha = 0;
-    for (size_t l = 0; l < L; l++) need_alpha |= bp_net_activation(net, l) == BP_ACT_LEAKY_RELU;
-    if (need_alpha && !read_leaky_alpha(pos[0], L, &alpha)) {
-        cli_error("%s: cannot read the leaky_relu slope from the file header", pos[0]);
-        bp_net_destroy(net);
-        return CLI_FAIL;
-    }
+    float alpha = bp_net_leaky_alpha(net);
     for (size_t l = 0; l < L; l++) {
         size_t in = bp_net_size(net, l), out = bp_net_size(net, l + 1);
         const float *w = bp_net_weights(net, l), *b = bp_net_bias(net, l);
