@@ -31,7 +31,6 @@ struct bp_trainer {
     float *loss_rows;    // cap
     uint8_t *correct;    // cap: per-row classification hit
     float *gemm_ws;      // team x gemm_ws_floats
-    double *norm_parts;  // team: partial squared norms (clipping)
     size_t *order;       // shuffle permutation, sized on first epoch use
     size_t order_n;
     bp_rng rng;          // shuffling
@@ -45,6 +44,8 @@ struct bp_trainer {
     double batch_loss;
     size_t batch_correct;
     int step_failed;
+    bp_adam_params adam; // this step's Adam parameters (bias corrections)
+    float clip_scale;    // this step's gradient-clipping factor
 };
 
 bp_train_options bp_train_options_default(void) {
@@ -126,7 +127,6 @@ void bp_trainer_destroy(bp_trainer *tr) {
     bp_free(tr->loss_rows);
     bp_free(tr->correct);
     bp_free(tr->gemm_ws);
-    bp_free(tr->norm_parts);
     bp_free(tr->order);
     bp_free(tr);
 }
@@ -172,10 +172,9 @@ bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer
     tr->loss_rows = bp_alloc(cap, sizeof(float));
     tr->correct = bp_alloc(cap, 1);
     tr->gemm_ws = bp_alloc(bp_mul_size((size_t)tr->team, tr->k->gemm_ws_floats + 16, &ok), sizeof(float));
-    tr->norm_parts = bp_alloc((size_t)tr->team, sizeof(double));
     if (!ok || !tr->x || !tr->y || !tr->grad_buf[0] || !tr->grad_buf[1] || !tr->grads ||
         ((adam || momentum) && !tr->state1) || (adam && !tr->state2) || !tr->loss_rows ||
-        !tr->correct || !tr->gemm_ws || !tr->norm_parts) {
+        !tr->correct || !tr->gemm_ws) {
         bp_trainer_destroy(tr);
         return bp_fail(BP_STATUS_OUT_OF_MEMORY,
                        "bp_trainer_create: cannot allocate the workspace for batch %zu", cap);
@@ -246,6 +245,22 @@ static const float *layer_input(const bp_trainer *tr, size_t l) {
     return tr->d[l - 1] ? tr->d[l - 1] : tr->a[l - 1];
 }
 
+// The optimizer over parameters [off, off+len) of the parameter block.
+static void optimizer_run(bp_trainer *tr, size_t off, size_t len, float scale) {
+    const bp_kernel_table *k = tr->k;
+    float *w = tr->net->params + off, *g = tr->grads + off;
+    float *s1 = tr->state1 ? tr->state1 + off : NULL, *s2 = tr->state2 ? tr->state2 + off : NULL;
+    if (scale != 1.0f)
+        for (size_t i = 0; i < len; i++) g[i] *= scale;
+    if (tr->opt.optimizer <= BP_OPT_NESTEROV) {
+        bp_sgd_params p = {tr->lr, tr->opt.optimizer == BP_OPT_SGD ? 0.0f : tr->opt.momentum,
+                           tr->opt.weight_decay, tr->opt.optimizer == BP_OPT_NESTEROV};
+        k->sgd(len, w, g, s1, &p);
+    } else {
+        k->adam(len, w, g, s1, s2, &tr->adam);
+    }
+}
+
 // Split an m x n product among the team: by columns when there are enough
 // column tiles to go round, else by rows.
 static void split_2d(const bp_trainer *tr, size_t m, size_t n, int t, size_t *r0, size_t *r1,
@@ -264,6 +279,39 @@ static void split_2d(const bp_trainer *tr, size_t m, size_t n, int t, size_t *r0
 
 static void barrier(void) {
 #pragma omp barrier
+}
+
+// The optimizer on thread t's share of layer l: the same blocks of W and b
+// whose gradients the thread computed in the backward pass (see step_body).
+// g is scaled by `scale` first (gradient clipping). Skipped after a
+// non-finite loss, so the weights stay as they were.
+static void update_layer(bp_trainer *tr, size_t l, int t, float scale) {
+    if (tr->step_failed) return;
+    const bp_net *net = tr->net;
+    const struct bp_layer *Ly = &net->layers[l];
+    size_t r0, r1, c0, c1, in = Ly->n_in;
+    split_2d(tr, Ly->n_out, in, t, &r0, &r1, &c0, &c1);
+    size_t b0, b1;
+    bp_split(Ly->n_out, 16, tr->team, t, &b0, &b1);
+    // Runs of contiguous parameters: whole rows when the block spans them.
+    size_t w_off = (size_t)(Ly->w - net->params), b_off = (size_t)(Ly->b - net->params);
+    int whole_rows = c0 == 0 && c1 == in;
+    size_t runs = whole_rows ? 1 : r1 - r0;
+    for (size_t i = 0; i <= runs; i++) {
+        size_t off, len;
+        if (i == runs) { // the bias share
+            off = b_off + b0;
+            len = b1 - b0;
+        } else if (whole_rows) {
+            off = w_off + r0 * in;
+            len = (r1 - r0) * in;
+        } else {
+            off = w_off + (r0 + i) * in + c0;
+            len = c1 - c0;
+        }
+        if (len == 0) continue;
+        optimizer_run(tr, off, len, scale);
+    }
 }
 
 // Runs on every thread of the team.
@@ -336,8 +384,14 @@ static void step_body(bp_trainer *tr, size_t n, int t) {
 
     // 4. Backward, layer by layer: dW = dZᵀ A_{l-1}, db = Σ_rows dZ,
     //    dA_{l-1} = dZ W, then dZ_{l-1} = dA_{l-1} ⊙ act'(Z_{l-1}).
+    // Each thread updates exactly the weights whose gradients it computed
+    // (they are still in its cache), one layer behind: layer l+1's weights
+    // are updated in layer l's phase, once every thread has finished reading
+    // them for dA_l. Clipping needs all gradients first, so it updates after.
+    int fused = !(tr->opt.clip_norm > 0.0f);
     int cur = 0;
     for (size_t l = L; l-- > 0;) {
+        if (fused && l + 1 < L) update_layer(tr, l + 1, t, 1.0f);
         const struct bp_layer *Ly = &net->layers[l];
         float *gw = tr->grads + (Ly->w - net->params), *gb = tr->grads + (Ly->b - net->params);
         dz = tr->grad_buf[cur];
@@ -369,62 +423,33 @@ static void step_body(bp_trainer *tr, size_t n, int t) {
         cur ^= 1;
         barrier();
     }
-    if (tr->step_failed) return; // a non-finite loss: keep the weights
 
-    // 5. Optional global-norm clipping: partial sums in a fixed split, summed
-    //    in a fixed order, so the factor is the same for any team size.
-    float clip = 1.0f;
-    size_t P = net->params_floats;
-    if (tr->opt.clip_norm > 0.0f) {
-        // One thread sums in a fixed order (a fraction of the step's work).
+    // 5. Clipping needs the global gradient norm before any update: one
+    //    thread sums in a fixed order, then every thread updates its blocks.
+    if (!fused) {
         if (t == 0) {
             double total = 0.0;
-            for (int p = 0; p < 64; p++) {
-                size_t lo, hi;
-                bp_split(P, 16, 64, p, &lo, &hi);
-                double s = 0.0;
-                for (size_t i = lo; i < hi; i++) s += (double)tr->grads[i] * tr->grads[i];
-                total += s;
-            }
-            tr->norm_parts[0] = sqrt(total);
+            for (size_t i = 0; i < net->params_floats; i++)
+                total += (double)tr->grads[i] * tr->grads[i];
+            double norm = sqrt(total);
+            tr->clip_scale = norm > tr->opt.clip_norm ? (float)(tr->opt.clip_norm / norm) : 1.0f;
         }
         barrier();
-        double norm = tr->norm_parts[0];
-        if (norm > tr->opt.clip_norm) clip = (float)(tr->opt.clip_norm / norm);
-    }
-
-    // 6. Update: one fused elementwise pass over all parameters.
-    bp_split(P, 16, tr->team, t, &c0, &c1);
-    if (c0 < c1) {
-        float *w = net->params + c0, *g = tr->grads + c0;
-        if (clip != 1.0f)
-            for (size_t i = 0; i < c1 - c0; i++) g[i] *= clip;
-        float *s1 = tr->state1 ? tr->state1 + c0 : NULL, *s2 = tr->state2 ? tr->state2 + c0 : NULL;
-        switch (tr->opt.optimizer) {
-        case BP_OPT_SGD:
-        case BP_OPT_MOMENTUM:
-        case BP_OPT_NESTEROV: {
-            bp_sgd_params p = {tr->lr, tr->opt.optimizer == BP_OPT_SGD ? 0.0f : tr->opt.momentum,
-                               tr->opt.weight_decay, tr->opt.optimizer == BP_OPT_NESTEROV};
-            k->sgd(c1 - c0, w, g, s1, &p);
-            break;
-        }
-        default: {
-            double t_step = (double)(tr->step + 1);
-            bp_adam_params p = {tr->lr, tr->opt.beta1, tr->opt.beta2, tr->opt.epsilon,
-                                tr->opt.weight_decay, tr->opt.optimizer == BP_OPT_ADAMW,
-                                (float)(1.0 - pow(tr->opt.beta1, t_step)),
-                                (float)(1.0 - pow(tr->opt.beta2, t_step))};
-            k->adam(c1 - c0, w, g, s1, s2, &p);
-            break;
-        }
-        }
+        for (size_t l = 0; l < L; l++) update_layer(tr, l, t, tr->clip_scale);
+    } else {
+        update_layer(tr, 0, t, 1.0f);
     }
 }
 
 // One step over n rows, from x/y arrays or (data, idx). Returns status.
 static bp_status run_step(bp_trainer *tr, size_t n) {
     tr->step_failed = 0;
+    double t_step = (double)(tr->step + 1);
+    bp_adam_params ap = {tr->lr, tr->opt.beta1, tr->opt.beta2, tr->opt.epsilon,
+                         tr->opt.weight_decay, tr->opt.optimizer == BP_OPT_ADAMW,
+                         (float)(1.0 - pow(tr->opt.beta1, t_step)),
+                         (float)(1.0 - pow(tr->opt.beta2, t_step))};
+    tr->adam = ap;
     int strict = tr->opt.strict_ieee;
 #pragma omp parallel num_threads(tr->team) if (tr->team > 1)
     {
