@@ -261,19 +261,36 @@ static void optimizer_run(bp_trainer *tr, size_t off, size_t len, float scale) {
     }
 }
 
-// Split an m x n product among the team: by columns when there are enough
-// column tiles to go round, else by rows.
+// Split an m x n product among the team. Forward and data-gradient
+// products split by columns when there are enough column tiles to go round
+// (each thread then packs only its own weights), else by rows. Column blocks
+// are cut at vector, not tile, boundaries: with 48-wide tiles 256 columns
+// would otherwise split 144/112.
 static void split_2d(const bp_trainer *tr, size_t m, size_t n, int t, size_t *r0, size_t *r1,
                      size_t *c0, size_t *c1) {
     size_t nr = tr->k->gemm_nr, mr = tr->k->gemm_mr;
     if (n >= (size_t)tr->team * 2 * nr || m < (size_t)tr->team * mr) {
         *r0 = 0;
         *r1 = m;
-        bp_split(n, nr, tr->team, t, c0, c1);
+        bp_split(n, tr->k->f32_lanes, tr->team, t, c0, c1);
     } else {
         *c0 = 0;
         *c1 = n;
         bp_split(m, mr, tr->team, t, r0, r1);
+    }
+}
+
+// The weight-gradient product dW (out x in) splits by rows of W when it
+// can, so each thread owns whole rows: its share of the optimizer update is
+// then one contiguous run, in its own cache.
+static void split_dw(const bp_trainer *tr, size_t m, size_t n, int t, size_t *r0, size_t *r1,
+                     size_t *c0, size_t *c1) {
+    if (m >= (size_t)tr->team * 2 * tr->k->gemm_mr) {
+        *c0 = 0;
+        *c1 = n;
+        bp_split(m, tr->k->gemm_mr, tr->team, t, r0, r1);
+    } else {
+        split_2d(tr, m, n, t, r0, r1, c0, c1);
     }
 }
 
@@ -290,7 +307,7 @@ static void update_layer(bp_trainer *tr, size_t l, int t, float scale) {
     const bp_net *net = tr->net;
     const struct bp_layer *Ly = &net->layers[l];
     size_t r0, r1, c0, c1, in = Ly->n_in;
-    split_2d(tr, Ly->n_out, in, t, &r0, &r1, &c0, &c1);
+    split_dw(tr, Ly->n_out, in, t, &r0, &r1, &c0, &c1);
     size_t b0, b1;
     bp_split(Ly->n_out, 16, tr->team, t, &b0, &b1);
     // Runs of contiguous parameters: whole rows when the block spans them.
@@ -396,7 +413,7 @@ static void step_body(bp_trainer *tr, size_t n, int t) {
         float *gw = tr->grads + (Ly->w - net->params), *gb = tr->grads + (Ly->b - net->params);
         dz = tr->grad_buf[cur];
         const float *in = layer_input(tr, l);
-        split_2d(tr, Ly->n_out, Ly->n_in, t, &r0, &r1, &c0, &c1);
+        split_dw(tr, Ly->n_out, Ly->n_in, t, &r0, &r1, &c0, &c1);
         if (r0 < r1 && c0 < c1)
             k->gemm(r1 - r0, c1 - c0, n, dz + r0, 1, Ly->n_out, in + c0, Ly->n_in, 1,
                     gw + r0 * Ly->n_in + c0, Ly->n_in, NULL, 0, ws);
