@@ -64,8 +64,15 @@ BP_INTERNAL uint64_t bp_rng_next(bp_rng *r);
 BP_INTERNAL float bp_rng_uniform(bp_rng *r);
 // Uniform integer in [0, n).
 BP_INTERNAL uint64_t bp_rng_below(bp_rng *r, uint64_t n);
-// Stateless hash for counter-based randomness (dropout masks).
-BP_INTERNAL uint64_t bp_hash64(uint64_t x);
+// Stateless hash for counter-based randomness (dropout masks): the
+// splitmix64 finaliser of x + the golden-ratio increment. Inline: dropout
+// calls it once per element.
+static inline uint64_t bp_hash64(uint64_t x) {
+    uint64_t z = x + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
 
 // ---- CPU and ISA (cpu.c, isa.c, kernel_table.c) ---------------------------
 enum {

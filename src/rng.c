@@ -3,14 +3,12 @@
 // (rand() is neither portable nor thread-safe).
 #include "bp_internal.h"
 
+// splitmix64: advance the state, return its hash.
 static uint64_t splitmix64(uint64_t *x) {
-    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    uint64_t z = bp_hash64(*x);
+    *x += 0x9E3779B97F4A7C15ull;
+    return z;
 }
-
-uint64_t bp_hash64(uint64_t x) { return splitmix64(&x); }
 
 void bp_rng_seed(bp_rng *r, uint64_t seed) {
     for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);

@@ -189,13 +189,22 @@ const float *bp_trainer_gradients(const bp_trainer *tr) { return tr->grads; }
 
 // ---------------------------------------------------------------- the step
 
-// Keep-mask of inverted dropout for (step, layer, row, col): a counter-based
-// hash, so the mask is the same whichever thread computes it.
-static float dropout_scale(const bp_trainer *tr, size_t l, size_t row, size_t col) {
-    uint64_t h = bp_hash64(tr->opt.seed ^ bp_hash64(tr->step * 0x100000001b3ull + l) ^
-                           ((uint64_t)row << 32 | col));
-    float u = (float)(h >> 40) * 0x1.0p-24f;
-    return u < tr->opt.dropout ? 0.0f : 1.0f / (1.0f - tr->opt.dropout);
+// Inverted dropout: element (row, col) of layer l's output is kept (and
+// scaled by 1/(1-p)) unless a counter-based hash of (seed, step, layer, row,
+// col) falls below p, so the mask is the same whichever thread computes it,
+// and the backward pass recomputes it instead of storing it.
+static uint64_t dropout_seed(const bp_trainer *tr, size_t l) {
+    return bp_hash64(tr->opt.seed ^ bp_hash64(tr->step * 0x100000001b3ull + l));
+}
+
+static void dropout_row(const bp_trainer *tr, uint64_t seed, size_t row, size_t c0, size_t c1,
+                        const float *src, float *dst) {
+    float p = tr->opt.dropout, keep_scale = 1.0f / (1.0f - p);
+    uint64_t row_seed = seed + ((uint64_t)row << 32);
+    for (size_t c = c0; c < c1; c++) {
+        float u = (float)(bp_hash64(row_seed + c) >> 40) * 0x1.0p-24f;
+        dst[c] = u < p ? 0.0f : src[c] * keep_scale;
+    }
 }
 
 // Row of targets for sample src: one-hot of the label (or the label itself
@@ -233,10 +242,11 @@ static void act_block(const bp_trainer *tr, size_t l, size_t r0, size_t r1, size
             tr->k->act_fwd[L->act](c1 - c0, tr->z[l] + r * w + c0, tr->a[l] + r * w + c0,
                                    &tr->net->act_params);
     }
-    if (tr->d[l])
+    if (tr->d[l]) {
+        uint64_t seed = dropout_seed(tr, l);
         for (size_t r = r0; r < r1; r++)
-            for (size_t c = c0; c < c1; c++)
-                tr->d[l][r * w + c] = tr->a[l][r * w + c] * dropout_scale(tr, l, r, c);
+            dropout_row(tr, seed, r, c0, c1, tr->a[l] + r * w, tr->d[l] + r * w);
+    }
 }
 
 // The input a layer reads: the batch, or the previous layer's (dropped) output.
@@ -427,10 +437,10 @@ static void step_body(bp_trainer *tr, size_t n, int t) {
                         Ly->w + c0, Ly->n_in, 1, da + r0 * Ly->n_in + c0, Ly->n_in, NULL, 0, ws);
                 size_t w = Ly->n_in;
                 const struct bp_layer *P = &net->layers[l - 1];
+                uint64_t seed = tr->d[l - 1] ? dropout_seed(tr, l - 1) : 0;
                 for (size_t r = r0; r < r1; r++) {
                     float *row = da + r * w;
-                    if (tr->d[l - 1])
-                        for (size_t c = c0; c < c1; c++) row[c] *= dropout_scale(tr, l - 1, r, c);
+                    if (tr->d[l - 1]) dropout_row(tr, seed, r, c0, c1, row, row);
                     k->act_bwd[P->act](c1 - c0, tr->z[l - 1] + r * w + c0,
                                        tr->a[l - 1] + r * w + c0, row + c0, row + c0,
                                        &net->act_params);
