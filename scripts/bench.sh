@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Benchmarks: install what they need (oneDNN and PyTorch are peers, not
-# dependencies of the library), build with -DBP_BUILD_BENCH=ON, then
+# dependencies of the library; PyTorch gets OpenBLAS, the BLAS Debian recommends
+# for it, not the reference BLAS), build with -DBP_BUILD_BENCH=ON, then
 #   scripts/bench.sh kernels [google-benchmark args]   every kernel x ISA, FMA peak, oneDNN
 #   scripts/bench.sh train   [bp_bench_train args]     end-to-end training samples/s
 #   scripts/bench.sh compare [--quick]                 backprop vs PyTorch, one table
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
-bash scripts/deps.sh "${BP_BUILD_PACKAGES[@]}" libdnnl-dev python3-torch python3-numpy \
+bash scripts/deps.sh "${BP_BUILD_PACKAGES[@]}" libdnnl-dev python3-torch python3-numpy libopenblas0-pthread \
   dataset-fashion-mnist
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DBP_BUILD_BENCH=ON -DBP_BUILD_TESTS=OFF >/dev/null
 cmake --build build-bench -j"$(nproc)" >/dev/null
