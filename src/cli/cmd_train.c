@@ -56,6 +56,7 @@ static const char usage[] =
     "  --lr-min F            cosine schedule: final learning rate (default 0)\n"
     "  --warmup N            linear warm-up epochs\n"
     "  --clip F              clip the global gradient norm to F\n"
+    "  --strict-ieee         keep denormals (default: flushed to zero while training)\n"
     "  --dropout P           drop probability on hidden-layer outputs (default 0.2\n"
     "                        for image data, else 0)\n"
     "  --patience N          early stopping on validation loss (needs --val-split)\n"
@@ -184,7 +185,7 @@ typedef struct train_args {
     const char *loss, *optimizer, *lr, *momentum, *weight_decay, *batch, *epochs, *seed, *threads;
     const char *lr_schedule, *lr_step, *lr_gamma, *lr_min, *warmup, *clip, *dropout, *patience;
     const char *checkpoint, *checkpoint_every, *resume, *output, *log;
-    int quiet;
+    int quiet, strict_ieee;
 } train_args;
 
 int cmd_train(int argc, char **argv) {
@@ -227,6 +228,7 @@ int cmd_train(int argc, char **argv) {
         {"output", 'o', CLI_OPT_VALUE, &a.output, NULL},
         {"log", 0, CLI_OPT_VALUE, &a.log, NULL},
         {"quiet", 'q', CLI_OPT_FLAG, NULL, &a.quiet},
+        {"strict-ieee", 0, CLI_OPT_FLAG, NULL, &a.strict_ieee},
     };
     const char *pos[1];
     size_t n_pos;
@@ -504,6 +506,7 @@ int cmd_train(int argc, char **argv) {
     o.warmup_epochs = (uint32_t)warmup;
     o.clip_norm = (float)clip;
     o.dropout = a.dropout ? (float)dropout : ps->dropout;
+    o.strict_ieee = a.strict_ieee;
     o.patience = (uint32_t)patience;
     o.validation = val;
     o.checkpoint_path = a.checkpoint;
