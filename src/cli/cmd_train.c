@@ -117,6 +117,7 @@ typedef struct run_state {
     uint32_t stride; // keep a line for every stride-th epoch
     double last_draw;
     int bar_on_screen;
+    uint32_t epochs_done; // in this run (a resumed run starts past epoch 0)
 } run_state;
 
 static void fmt_acc(char *buf, size_t len, const char *label, double acc) {
@@ -143,6 +144,7 @@ static void draw_bar(run_state *r, const bp_progress *p) {
 static int on_progress(const bp_progress *p, void *user) {
     run_state *r = user;
     if (p->epoch_end) {
+        r->epochs_done++;
         if (r->log) {
             fprintf(r->log, "%u,%.9g,", p->epoch + 1, p->loss);
             if (r->classify && p->accuracy >= 0) fprintf(r->log, "%.9g", p->accuracy);
@@ -160,9 +162,11 @@ static int on_progress(const bp_progress *p, void *user) {
                 fmt_acc(acc, sizeof acc, "acc", r->classify ? p->accuracy : -1.0);
                 fmt_acc(vacc, sizeof vacc, "val_acc", r->classify ? p->val_accuracy : -1.0);
                 if (p->val_loss >= 0) snprintf(vloss, sizeof vloss, "  val_loss %.4f", p->val_loss);
-                fprintf(stderr, "%sepoch %*u/%u  loss %.4f%s%s%s  lr %.3g  %.0f samples/s  %.2f s%s\n",
+                // ETA from the mean epoch time of this run so far.
+                double eta = p->elapsed_s / r->epochs_done * (double)(p->epochs - p->epoch - 1);
+                fprintf(stderr, "%sepoch %*u/%u  loss %.4f%s%s%s  lr %.3g  %.0f samples/s  %.2f s  ETA %.1f s%s\n",
                         r->tty ? "\r" : "", r->epoch_width, p->epoch + 1, p->epochs,
-                        p->loss, acc, vloss, vacc, p->lr, p->samples_per_s, p->elapsed_s,
+                        p->loss, acc, vloss, vacc, p->lr, p->samples_per_s, p->elapsed_s, eta,
                         r->tty ? "\033[K" : "");
                 r->bar_on_screen = 0;
             } else if (r->tty) {
@@ -511,7 +515,7 @@ int cmd_train(int argc, char **argv) {
     o.validation = val;
     o.checkpoint_path = a.checkpoint;
     o.checkpoint_every = a.checkpoint ? (uint32_t)ckpt_every : 0;
-    run_state rs = {isatty(STDERR_FILENO), a.quiet, classify, 1, NULL, 1, -1.0, 0};
+    run_state rs = {isatty(STDERR_FILENO), a.quiet, classify, 1, NULL, 1, -1.0, 0, 0};
     rs.stride = o.epochs > 25 ? (o.epochs + 24) / 25 : 1;
     for (uint32_t e = o.epochs; e >= 10; e /= 10) rs.epoch_width++;
     if (a.log) {
