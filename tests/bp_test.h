@@ -28,9 +28,19 @@ static inline bp_isa bp_test_isa(void) {
     return isa;
 }
 
-// Every ISA this CPU and build support, scalar first; returns the count.
+// The ISAs a kernel test sweeps, scalar (the reference) first; returns the
+// count. With BP_ISA set (ctest's per-ISA variants), scalar and that ISA
+// only, skipping the test if the CPU lacks it; otherwise every ISA this CPU
+// and build support.
 static inline int bp_test_supported_isas(bp_isa out[BP_ISA_COUNT]) {
     int n = 0;
+    const char *env = getenv("BP_ISA");
+    if (env && env[0] && strcmp(env, "auto") != 0) {
+        bp_isa isa = bp_test_isa(); // skips (or fails on a bogus name)
+        out[n++] = BP_ISA_SCALAR;
+        if (isa != BP_ISA_SCALAR) out[n++] = isa;
+        return n;
+    }
     for (int i = BP_ISA_SCALAR; i < BP_ISA_COUNT; i++)
         if (bp_isa_supported((bp_isa)i)) out[n++] = (bp_isa)i;
         else if (bp_isa_compiled((bp_isa)i))
