@@ -84,5 +84,5 @@ for k in range(N):
     e = err(k, a, c0, R, lo, hi)
     print('%2d a=%-22s c0off=%.1e ulp  approx err=%.4f u%s' % (k, float(a).hex(), off, e, ' (relative)' if k == 0 else ''), file=sys.stderr)
     out.append(dict(k=k, a=a, c0=c0, R=R, err=e))
-json.dump(dict(T=T, N=N, W=W, D=D, iv=out), open('/tmp/erf/coef_%d_%d.json' % (N, D), 'w'))
+json.dump(dict(T=T, N=N, W=W, D=D, iv=out), sys.stdout)
 print('T =', T, float(T).hex(), file=sys.stderr)
