@@ -946,3 +946,22 @@ Test(cli, export_c_matches_library, .init = make_tmpdir, .fini = cleanup) {
     expect_error(r, 2, "'3bad' is not a C identifier", "bad name");
     result_free(&r);
 }
+
+// A separate validation file: evaluated every epoch, drives early stopping,
+// and cannot be combined with --val-split.
+Test(cli, separate_validation_file, .init = make_tmpdir, .fini = cleanup) {
+    char model[512];
+    snprintf(model, sizeof model, "%s", tpath("val.bpm"));
+    result r = RUN("train", "--data", "xor", "--val", "xor", "--patience", "3", "--epochs", "400",
+                   "-o", model);
+    cr_expect_eq(r.rc, 0, "exit %d: %s", r.rc, r.err);
+    cr_expect(strstr(r.out, "val:") != NULL, "no validation summary: %s", r.out);
+    cr_expect(strstr(r.err, "val_loss") != NULL, "epoch lines lack val_loss: %s", r.err);
+    result_free(&r);
+    r = RUN("train", "-q", "--data", "xor", "--val", "xor", "--val-split", "0.5", "-o", model);
+    expect_error(r, 2, "--val and --val-split", "--val with --val-split");
+    result_free(&r);
+    r = RUN("train", "-q", "--data", "xor", "--val", tpath("missing.csv"), "-o", model);
+    expect_error(r, 1, "--val", "missing validation file");
+    result_free(&r);
+}

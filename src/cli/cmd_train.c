@@ -26,6 +26,7 @@ static const char usage[] =
     "                        its t10k-* files; for an IDX --data directory holding t10k-*\n"
     "                        files they are used automatically)\n"
     "  --val-split F         hold out this fraction (0 < F < 1) for validation\n"
+    "  --val SPEC            separate validation data (file or IDX directory)\n"
     "  --label-col N         CSV: the label column, 0-based (-1 = last, the default)\n"
     "  --targets N           CSV: the last N columns are regression targets\n"
     "  --header yes|no|auto  CSV: first line is a header (default auto)\n"
@@ -59,7 +60,8 @@ static const char usage[] =
     "  --strict-ieee         keep denormals (default: flushed to zero while training)\n"
     "  --dropout P           drop probability on hidden-layer outputs (default 0.2\n"
     "                        for image data, else 0)\n"
-    "  --patience N          early stopping on validation loss (needs --val-split)\n"
+    "  --patience N          early stopping on validation loss (needs --val-split\n"
+    "                        or --val); the best epoch's weights are kept\n"
     "  --checkpoint PATH     save a resumable checkpoint ...\n"
     "  --checkpoint-every N  ... every N epochs (default 1)\n"
     "  --resume PATH         continue from a checkpoint (its network is used)\n"
@@ -184,7 +186,7 @@ static int on_progress(const bp_progress *p, void *user) {
 // ---- options --------------------------------------------------------------
 
 typedef struct train_args {
-    const char *data, *test, *val_split, *label_col, *targets, *header, *samples;
+    const char *data, *test, *val, *val_split, *label_col, *targets, *header, *samples;
     const char *layers, *hidden, *act, *isa;
     const char *loss, *optimizer, *lr, *momentum, *weight_decay, *batch, *epochs, *seed, *threads;
     const char *lr_schedule, *lr_step, *lr_gamma, *lr_min, *warmup, *clip, *dropout, *patience;
@@ -201,6 +203,7 @@ int cmd_train(int argc, char **argv) {
         {"data", 0, CLI_OPT_VALUE, &a.data, NULL},
         {"test", 0, CLI_OPT_VALUE, &a.test, NULL},
         {"val-split", 0, CLI_OPT_VALUE, &a.val_split, NULL},
+        {"val", 0, CLI_OPT_VALUE, &a.val, NULL},
         {"label-col", 0, CLI_OPT_VALUE, &a.label_col, NULL},
         {"targets", 0, CLI_OPT_VALUE, &a.targets, NULL},
         {"header", 0, CLI_OPT_VALUE, &a.header, NULL},
@@ -279,8 +282,12 @@ int cmd_train(int argc, char **argv) {
         cli_error("--resume takes the network from the checkpoint; drop --layers/--hidden/--act");
         return CLI_USAGE;
     }
-    if (a.patience && !a.val_split) {
-        cli_error("--patience needs validation data: add --val-split F");
+    if (a.val && a.val_split) {
+        cli_error("--val and --val-split both name validation data: use one");
+        return CLI_USAGE;
+    }
+    if (a.patience && !a.val_split && !a.val) {
+        cli_error("--patience needs validation data: add --val-split F or --val SPEC");
         return CLI_USAGE;
     }
     int loss_given = a.loss != NULL;
@@ -343,8 +350,9 @@ int cmd_train(int argc, char **argv) {
 
     // ---- data ----
     cli_data_opts dopt = {(int)label_col, header, (uint32_t)targets, (size_t)samples};
-    cli_data train, test;
+    cli_data train, test, valfile;
     memset(&test, 0, sizeof test);
+    memset(&valfile, 0, sizeof valfile);
     bp_dataset fit_part, val_part;
     memset(&fit_part, 0, sizeof fit_part);
     memset(&val_part, 0, sizeof val_part);
@@ -362,7 +370,10 @@ int cmd_train(int argc, char **argv) {
         if (!have_test) goto out;
     }
     const bp_data *all = &train.set.d, *fit = all, *val = NULL;
-    if (a.val_split) {
+    if (a.val) { // a separate validation file (an IDX directory: its t10k files)
+        if (!cli_data_load("--val", a.val, "t10k", &dopt, &valfile)) goto out;
+        val = &valfile.set.d;
+    } else if (a.val_split) {
         if (bp_data_split(all, (float)val_split, seed, &fit_part, &val_part) != BP_STATUS_OK) {
             cli_error("--val-split: %s", bp_last_error());
             rc = CLI_USAGE;
@@ -630,5 +641,6 @@ out:
     bp_dataset_free(&val_part);
     bp_dataset_free(&train.set);
     bp_dataset_free(&test.set);
+    bp_dataset_free(&valfile.set);
     return rc;
 }
