@@ -98,6 +98,10 @@ BP_INTERNAL bp_status bp_net_alloc(size_t n_layers, const uint32_t *sizes, const
 BP_INTERNAL uint32_t bp_net_max_width(const bp_net *net);
 // Check x (n rows of width) for NaN/Inf; message names row and column.
 BP_INTERNAL bp_status bp_check_finite(const float *x, size_t n, size_t width, const char *what);
+// Copy n floats (dst may be NULL: only check); 1 when all are finite.
+BP_INTERNAL int bp_copy_finite(float *dst, const float *src, size_t n);
+// The error for row i (of width floats) that failed bp_copy_finite.
+BP_INTERNAL bp_status bp_row_not_finite(const float *row, size_t width, size_t i, const char *what);
 
 // Per-thread scratch for a forward pass over up to `rows` rows.
 typedef struct bp_fwd_scratch {

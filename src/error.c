@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: MIT
 // Status strings and the thread-local message behind bp_last_error().
 #include <stdio.h>
+#include <string.h>
 
 #include "bp_internal.h"
 
 static _Thread_local char last_error[512];
 
+// Formats into a local buffer first: callers may pass bp_last_error() itself
+// as an argument to wrap a message with context.
 bp_status bp_fail(bp_status status, const char *fmt, ...) {
+    char msg[sizeof last_error];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    memcpy(last_error, msg, sizeof msg);
     return status;
 }
 

@@ -44,6 +44,7 @@ struct bp_trainer {
     double batch_loss;
     size_t batch_correct;
     int step_failed;
+    size_t bad_row;      // first batch row holding a NaN/Inf input, or SIZE_MAX
     bp_adam_params adam; // this step's Adam parameters (bias corrections)
     float clip_scale;    // this step's gradient-clipping factor
 };
@@ -349,18 +350,25 @@ static void step_body(bp_trainer *tr, size_t n, int t) {
     float *ws = tr->gemm_ws + (size_t)t * (k->gemm_ws_floats + 16);
     size_t r0, r1, c0, c1;
 
-    // 1. Gather the batch rows and their targets.
+    // 1. Gather the batch rows and their targets, checking the inputs for
+    //    NaN/Inf on the way (the copy is memory-bound: the check is free, and
+    //    a data set is never scanned in full every epoch).
     bp_split(n, 1, tr->team, t, &r0, &r1);
     for (size_t r = r0; r < r1; r++) {
         size_t src = tr->src_idx ? tr->src_idx[r] : r;
         const float *xs = tr->src_data ? tr->src_data->x + src * n_in : tr->src_x + r * n_in;
-        memcpy(tr->x + r * n_in, xs, n_in * sizeof(float));
+        if (!bp_copy_finite(tr->x + r * n_in, xs, n_in)) {
+#pragma omp critical(bp_bad_row)
+            if (r < tr->bad_row) tr->bad_row = r;
+            break;
+        }
         if (tr->src_data)
             fill_target(tr->y + r * n_out, tr->src_data, src, n_out);
         else
             memcpy(tr->y + r * n_out, tr->src_y + r * n_out, n_out * sizeof(float));
     }
     barrier();
+    if (tr->bad_row != SIZE_MAX) return; // every thread sees it after the barrier
 
     // 2. Forward: Z_l = A_{l-1} W_lᵀ + b_l, A_l = act(Z_l), block by block.
     for (size_t l = 0; l < L; l++) {
@@ -468,9 +476,12 @@ static void step_body(bp_trainer *tr, size_t n, int t) {
     }
 }
 
+static size_t net_n_in(const bp_trainer *tr) { return tr->net->layers[0].n_in; }
+
 // One step over n rows, from x/y arrays or (data, idx). Returns status.
 static bp_status run_step(bp_trainer *tr, size_t n) {
     tr->step_failed = 0;
+    tr->bad_row = SIZE_MAX;
     double t_step = (double)(tr->step + 1);
     bp_adam_params ap = {tr->lr, tr->opt.beta1, tr->opt.beta2, tr->opt.epsilon,
                          tr->opt.weight_decay, tr->opt.optimizer == BP_OPT_ADAMW,
@@ -489,6 +500,11 @@ static bp_status run_step(bp_trainer *tr, size_t n) {
         step_body(tr, n, t);
         if (!strict) bp_fpmode_restore(mode);
     }
+    if (tr->bad_row != SIZE_MAX) {
+        size_t r = tr->bad_row, src = tr->src_idx ? tr->src_idx[r] : r, w = net_n_in(tr);
+        const float *row = tr->src_data ? tr->src_data->x + src * w : tr->src_x + r * w;
+        return bp_row_not_finite(row, w, src, tr->src_data ? "training data" : "input");
+    }
     if (tr->step_failed)
         return bp_fail(BP_STATUS_NUMERIC_ERROR,
                        "step %llu (epoch %u): the loss is %s; weights left unchanged",
@@ -505,8 +521,8 @@ bp_status bp_trainer_step(bp_trainer *tr, const float *x, const float *y, size_t
         return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_step: %zu rows (expected 1 to %zu)",
                        n, tr->cap);
     const bp_net *net = tr->net;
-    bp_status st = bp_check_finite(x, n, net->layers[0].n_in, "input");
-    if (st == BP_STATUS_OK) st = bp_check_finite(y, n, net->layers[net->n_layers - 1].n_out, "target");
+    // The inputs are checked as the step gathers them.
+    bp_status st = bp_check_finite(y, n, net->layers[net->n_layers - 1].n_out, "target");
     if (st != BP_STATUS_OK) return st;
     tr->src_x = x;
     tr->src_y = y;
@@ -519,7 +535,11 @@ bp_status bp_trainer_step(bp_trainer *tr, const float *x, const float *y, size_t
 
 // ------------------------------------------------------------------ epochs
 
-static bp_status check_data(const bp_trainer *tr, const bp_data *d, const char *what) {
+// Shapes and labels of a data set; its inputs too when scan_inputs (fit
+// checks everything before its first step; single epochs rely on the check
+// in the gather).
+static bp_status check_data(const bp_trainer *tr, const bp_data *d, const char *what,
+                            int scan_inputs) {
     const bp_net *net = tr->net;
     uint32_t n_in = net->layers[0].n_in, n_out = net->layers[net->n_layers - 1].n_out;
     if (!d || !d->x || d->n == 0) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: empty data set", what);
@@ -543,7 +563,7 @@ static bp_status check_data(const bp_trainer *tr, const bp_data *d, const char *
         bp_status st = bp_check_finite(d->targets, d->n, d->n_targets, what);
         if (st != BP_STATUS_OK) return st;
     }
-    return bp_check_finite(d->x, d->n, d->n_in, what);
+    return scan_inputs ? bp_check_finite(d->x, d->n, d->n_in, what) : BP_STATUS_OK;
 }
 
 // Learning rate for an epoch under the schedule (warm-up first).
@@ -624,7 +644,7 @@ static bp_status epoch_run(bp_trainer *tr, const bp_data *d, double t_start, dou
 
 bp_status bp_trainer_run_epoch(bp_trainer *tr, const bp_data *data, double *loss_out) {
     if (!tr) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_run_epoch: NULL trainer");
-    bp_status st = check_data(tr, data, "training data");
+    bp_status st = check_data(tr, data, "training data", 0);
     if (st != BP_STATUS_OK) return st;
     tr->lr = epoch_lr(&tr->opt, tr->epoch);
     double loss, acc;
@@ -639,8 +659,8 @@ bp_status bp_trainer_run_epoch(bp_trainer *tr, const bp_data *data, double *loss
 bp_status bp_trainer_fit(bp_trainer *tr, const bp_data *data) {
     if (!tr) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_fit: NULL trainer");
     const bp_train_options *o = &tr->opt;
-    bp_status st = check_data(tr, data, "training data");
-    if (st == BP_STATUS_OK && o->validation) st = check_data(tr, o->validation, "validation data");
+    bp_status st = check_data(tr, data, "training data", 1);
+    if (st == BP_STATUS_OK && o->validation) st = check_data(tr, o->validation, "validation data", 1);
     if (st != BP_STATUS_OK) return st;
     if (o->patience && !o->validation)
         return bp_fail(BP_STATUS_INVALID_ARGUMENT, "early stopping (patience %u) needs validation data",

@@ -112,6 +112,19 @@ Test(api, nan_in_inputs_is_reported_with_its_row) {
     EXPECT_FAIL(bp_train(net, &d, &o), BP_STATUS_NUMERIC_ERROR, "row 2, column 1 is NaN");
     x[7] = INFINITY;
     EXPECT_FAIL(bp_net_predict(net, x, 3, y), BP_STATUS_NUMERIC_ERROR, "infinite");
+    // Single epochs and steps check the rows as they gather them: the bad
+    // row is named and the step that met it changes no weight.
+    float w_before[4 * 3];
+    memcpy(w_before, bp_net_weights(net, 0), sizeof w_before);
+    o.n_threads = 2;
+    o.shuffle = 0;
+    bp_trainer *bad = NULL;
+    cr_assert_eq(bp_trainer_create(net, &o, &bad), BP_STATUS_OK);
+    EXPECT_FAIL(bp_trainer_run_epoch(bad, &d, NULL), BP_STATUS_NUMERIC_ERROR, "row 2, column 1 is infinite");
+    float yb[3 * 2] = {1, 0, 0, 1, 1, 0};
+    EXPECT_FAIL(bp_trainer_step(bad, x, yb, 3, NULL), BP_STATUS_NUMERIC_ERROR, "input: row 2, column 1");
+    cr_expect_eq(memcmp(w_before, bp_net_weights(net, 0), sizeof w_before), 0, "weights changed");
+    bp_trainer_destroy(bad);
     // A diverging step (huge targets overflow the loss) leaves the weights alone.
     uint32_t sizes[] = {3, 2};
     bp_act acts[] = {BP_ACT_IDENTITY};
