@@ -5,7 +5,10 @@
 // for one output element does not depend on the block it falls in, so the
 // weights are bit-identical for any number of threads. Every buffer is
 // allocated once in bp_trainer_create: a step never allocates.
+#define _POSIX_C_SOURCE 200809L // sched_yield
 #include <math.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 #ifdef _OPENMP
@@ -13,6 +16,12 @@
 #endif
 
 #include "bp_internal.h"
+
+// A counter of arrivals and a generation number, on separate cache lines.
+typedef struct {
+    _Alignas(64) atomic_uint arrived;
+    _Alignas(64) atomic_uint generation;
+} step_barrier;
 
 struct bp_trainer {
     bp_net *net;
@@ -47,6 +56,7 @@ struct bp_trainer {
     size_t bad_row;      // first batch row holding a NaN/Inf input, or SIZE_MAX
     bp_adam_params adam; // this step's Adam parameters (bias corrections)
     float clip_scale;    // this step's gradient-clipping factor
+    step_barrier sync;   // the team's barrier (see barrier())
 };
 
 bp_train_options bp_train_options_default(void) {
@@ -277,50 +287,69 @@ static void optimizer_run(bp_trainer *tr, size_t off, size_t len, float scale) {
 // (each thread then packs only its own weights), else by rows. Column blocks
 // are cut at vector, not tile, boundaries: with 48-wide tiles 256 columns
 // would otherwise split 144/112.
-static void split_2d(const bp_trainer *tr, size_t m, size_t n, int t, size_t *r0, size_t *r1,
-                     size_t *c0, size_t *c1) {
+static void split_2d(const bp_trainer *tr, size_t m, size_t n, int t, int team, size_t *r0,
+                     size_t *r1, size_t *c0, size_t *c1) {
     size_t nr = tr->k->gemm_nr, mr = tr->k->gemm_mr;
-    if (n >= (size_t)tr->team * 2 * nr || m < (size_t)tr->team * mr) {
+    if (n >= (size_t)team * 2 * nr || m < (size_t)team * mr) {
         *r0 = 0;
         *r1 = m;
-        bp_split(n, tr->k->f32_lanes, tr->team, t, c0, c1);
+        bp_split(n, tr->k->f32_lanes, team, t, c0, c1);
     } else {
         *c0 = 0;
         *c1 = n;
-        bp_split(m, mr, tr->team, t, r0, r1);
+        bp_split(m, mr, team, t, r0, r1);
     }
 }
 
 // The weight-gradient product dW (out x in) splits by rows of W when it
 // can, so each thread owns whole rows: its share of the optimizer update is
 // then one contiguous run, in its own cache.
-static void split_dw(const bp_trainer *tr, size_t m, size_t n, int t, size_t *r0, size_t *r1,
-                     size_t *c0, size_t *c1) {
-    if (m >= (size_t)tr->team * 2 * tr->k->gemm_mr) {
+static void split_dw(const bp_trainer *tr, size_t m, size_t n, int t, int team, size_t *r0,
+                     size_t *r1, size_t *c0, size_t *c1) {
+    if (m >= (size_t)team * 2 * tr->k->gemm_mr) {
         *c0 = 0;
         *c1 = n;
-        bp_split(m, tr->k->gemm_mr, tr->team, t, r0, r1);
+        bp_split(m, tr->k->gemm_mr, team, t, r0, r1);
     } else {
-        split_2d(tr, m, n, t, r0, r1, c0, c1);
+        split_2d(tr, m, n, t, team, r0, r1, c0, c1);
     }
 }
 
-static void barrier(void) {
-#pragma omp barrier
+// The team's barrier. On the benchmark machine the two cores sit in
+// different core complexes (a cache line takes ~240 ns from one to the
+// other) and OpenMP's barrier took 1.7 us: nine per step were a tenth of a
+// batch-32 step on two threads. This one costs a round trip on one counter
+// and one on the generation word. After SPIN_LIMIT polls a waiting thread
+// yields its core on every poll, so an overloaded machine does not spin
+// away the time slice the other thread needs to arrive.
+#define SPIN_LIMIT 20000
+static void barrier(bp_trainer *tr, int team) {
+    if (team == 1) return;
+    step_barrier *b = &tr->sync;
+    unsigned gen = atomic_load_explicit(&b->generation, memory_order_relaxed);
+    // acq_rel: the release publishes this thread's writes; the last arriver's
+    // acquire collects everyone's, and its release on generation hands them on.
+    if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) + 1 == (unsigned)team) {
+        atomic_store_explicit(&b->arrived, 0, memory_order_relaxed);
+        atomic_store_explicit(&b->generation, gen + 1, memory_order_release);
+        return;
+    }
+    for (unsigned spins = 0; atomic_load_explicit(&b->generation, memory_order_acquire) == gen;)
+        if (++spins > SPIN_LIMIT) sched_yield();
 }
 
 // The optimizer on thread t's share of layer l: the same blocks of W and b
 // whose gradients the thread computed in the backward pass (see step_body).
 // g is scaled by `scale` first (gradient clipping). Skipped after a
 // non-finite loss, so the weights stay as they were.
-static void update_layer(bp_trainer *tr, size_t l, int t, float scale) {
+static void update_layer(bp_trainer *tr, size_t l, int t, int team, float scale) {
     if (tr->step_failed) return;
     const bp_net *net = tr->net;
     const struct bp_layer *Ly = &net->layers[l];
     size_t r0, r1, c0, c1, in = Ly->n_in;
-    split_dw(tr, Ly->n_out, in, t, &r0, &r1, &c0, &c1);
+    split_dw(tr, Ly->n_out, in, t, team, &r0, &r1, &c0, &c1);
     size_t b0, b1;
-    bp_split(Ly->n_out, 16, tr->team, t, &b0, &b1);
+    bp_split(Ly->n_out, 16, team, t, &b0, &b1);
     // Runs of contiguous parameters: whole rows when the block spans them.
     size_t w_off = (size_t)(Ly->w - net->params), b_off = (size_t)(Ly->b - net->params);
     int whole_rows = c0 == 0 && c1 == in;
@@ -346,7 +375,7 @@ static void update_layer(bp_trainer *tr, size_t l, int t, float scale) {
 #define GATHER_AHEAD 4
 
 // Runs on every thread of the team.
-static void step_body(bp_trainer *tr, size_t n, int t) {
+static void step_body(bp_trainer *tr, size_t n, int t, int team) {
     const bp_net *net = tr->net;
     const bp_kernel_table *k = tr->k;
     size_t L = net->n_layers, n_in = net->layers[0].n_in, n_out = net->layers[L - 1].n_out;
@@ -356,7 +385,7 @@ static void step_body(bp_trainer *tr, size_t n, int t) {
     // 1. Gather the batch rows and their targets, checking the inputs for
     //    NaN/Inf on the way (the copy is memory-bound: the check is free, and
     //    a data set is never scanned in full every epoch).
-    bp_split(n, 1, tr->team, t, &r0, &r1);
+    bp_split(n, 1, team, t, &r0, &r1);
     for (size_t r = r0; r < r1; r++) {
         // Rows come from anywhere in a large data set: fetch the row
         // GATHER_AHEAD ahead now, so that its memory latency overlaps the
@@ -378,27 +407,27 @@ static void step_body(bp_trainer *tr, size_t n, int t) {
         else
             memcpy(tr->y + r * n_out, tr->src_y + r * n_out, n_out * sizeof(float));
     }
-    barrier();
+    barrier(tr, team);
     if (tr->bad_row != SIZE_MAX) return; // every thread sees it after the barrier
 
     // 2. Forward: Z_l = A_{l-1} W_lᵀ + b_l, A_l = act(Z_l), block by block.
     for (size_t l = 0; l < L; l++) {
         const struct bp_layer *Ly = &net->layers[l];
-        split_2d(tr, n, Ly->n_out, t, &r0, &r1, &c0, &c1);
+        split_2d(tr, n, Ly->n_out, t, team, &r0, &r1, &c0, &c1);
         if (r0 < r1 && c0 < c1) {
             k->gemm(r1 - r0, c1 - c0, Ly->n_in, layer_input(tr, l) + r0 * Ly->n_in, Ly->n_in, 1,
                     Ly->w + c0 * Ly->n_in, 1, Ly->n_in, tr->z[l] + r0 * Ly->n_out + c0, Ly->n_out,
                     Ly->b + c0, 0, ws);
             act_block(tr, l, r0, r1, c0, c1);
         }
-        barrier();
+        barrier(tr, team);
     }
 
     // 3. Loss and its gradient dZ_L (fused losses take logits; mse takes
     //    outputs and goes through the activation's derivative).
     const struct bp_layer *Lo = &net->layers[L - 1];
     float *dz = tr->grad_buf[0];
-    bp_split(n, 1, tr->team, t, &r0, &r1);
+    bp_split(n, 1, team, t, &r0, &r1);
     if (r0 < r1) {
         float scale = 1.0f / (float)n;
         const float *in = tr->opt.loss == BP_LOSS_MSE ? tr->a[L - 1] : tr->z[L - 1];
@@ -415,7 +444,7 @@ static void step_body(bp_trainer *tr, size_t n, int t) {
         for (size_t r = r0; r < r1; r++)
             tr->correct[r] = (uint8_t)row_correct(judged + r * n_out, tr->y + r * n_out, n_out, thr);
     }
-    barrier();
+    barrier(tr, team);
     if (t == 0) {
         double sum = 0.0;
         size_t hits = 0;
@@ -437,20 +466,20 @@ static void step_body(bp_trainer *tr, size_t n, int t) {
     int fused = !(tr->opt.clip_norm > 0.0f);
     int cur = 0;
     for (size_t l = L; l-- > 0;) {
-        if (fused && l + 1 < L) update_layer(tr, l + 1, t, 1.0f);
+        if (fused && l + 1 < L) update_layer(tr, l + 1, t, team, 1.0f);
         const struct bp_layer *Ly = &net->layers[l];
         float *gw = tr->grads + (Ly->w - net->params), *gb = tr->grads + (Ly->b - net->params);
         dz = tr->grad_buf[cur];
         const float *in = layer_input(tr, l);
-        split_dw(tr, Ly->n_out, Ly->n_in, t, &r0, &r1, &c0, &c1);
+        split_dw(tr, Ly->n_out, Ly->n_in, t, team, &r0, &r1, &c0, &c1);
         if (r0 < r1 && c0 < c1)
             k->gemm(r1 - r0, c1 - c0, n, dz + r0, 1, Ly->n_out, in + c0, Ly->n_in, 1,
                     gw + r0 * Ly->n_in + c0, Ly->n_in, NULL, 0, ws);
-        bp_split(Ly->n_out, 16, tr->team, t, &c0, &c1);
+        bp_split(Ly->n_out, 16, team, t, &c0, &c1);
         if (c0 < c1) k->colsum(n, c1 - c0, dz + c0, Ly->n_out, gb + c0, 0);
         if (l > 0) {
             float *da = tr->grad_buf[cur ^ 1];
-            split_2d(tr, n, Ly->n_in, t, &r0, &r1, &c0, &c1);
+            split_2d(tr, n, Ly->n_in, t, team, &r0, &r1, &c0, &c1);
             if (r0 < r1 && c0 < c1) {
                 k->gemm(r1 - r0, c1 - c0, Ly->n_out, dz + r0 * Ly->n_out, Ly->n_out, 1,
                         Ly->w + c0, Ly->n_in, 1, da + r0 * Ly->n_in + c0, Ly->n_in, NULL, 0, ws);
@@ -467,7 +496,7 @@ static void step_body(bp_trainer *tr, size_t n, int t) {
             }
         }
         cur ^= 1;
-        barrier();
+        barrier(tr, team);
     }
 
     // 5. Clipping needs the global gradient norm before any update: one
@@ -480,10 +509,10 @@ static void step_body(bp_trainer *tr, size_t n, int t) {
             double norm = sqrt(total);
             tr->clip_scale = norm > tr->opt.clip_norm ? (float)(tr->opt.clip_norm / norm) : 1.0f;
         }
-        barrier();
-        for (size_t l = 0; l < L; l++) update_layer(tr, l, t, tr->clip_scale);
+        barrier(tr, team);
+        for (size_t l = 0; l < L; l++) update_layer(tr, l, t, team, tr->clip_scale);
     } else {
-        update_layer(tr, 0, t, 1.0f);
+        update_layer(tr, 0, t, team, 1.0f);
     }
 }
 
@@ -502,13 +531,17 @@ static bp_status run_step(bp_trainer *tr, size_t n) {
     int strict = tr->opt.strict_ieee;
 #pragma omp parallel num_threads(tr->team) if (tr->team > 1)
     {
-        int t = 0;
+        // The team OpenMP gave (fewer threads than asked inside another
+        // parallel region, say): the split follows it, and the weights do
+        // not depend on it.
+        int t = 0, team = 1;
 #ifdef _OPENMP
         t = omp_get_thread_num();
+        team = omp_get_num_threads();
 #endif
         // Each OpenMP thread has its own floating-point control state.
         unsigned long mode = strict ? 0 : bp_fpmode_enter_ftz();
-        step_body(tr, n, t);
+        step_body(tr, n, t, team);
         if (!strict) bp_fpmode_restore(mode);
     }
     if (tr->bad_row != SIZE_MAX) {

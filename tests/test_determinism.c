@@ -80,6 +80,52 @@ Test(determinism, gelu_sigmoid_mse_nesterov) {
     check_config(&c);
 }
 
+#ifdef _OPENMP
+#include <omp.h>
+// A trainer asked for 3 threads but stepped from inside another parallel
+// region gets a team of one (nested parallelism off): it must still do all
+// the work, and give the weights a 3-thread team gives.
+Test(determinism, fewer_threads_than_asked) {
+    uint32_t sizes[] = {21, 40, 6};
+    bp_act acts[] = {BP_ACT_RELU, BP_ACT_SOFTMAX};
+    bp_net_options no = bp_net_options_default();
+    no.isa = bp_test_isa();
+    bp_net *a = NULL, *b = NULL;
+    cr_assert_eq(bp_net_create(2, sizes, acts, &no, &a), BP_STATUS_OK);
+    cr_assert_eq(bp_net_clone(a, &b), BP_STATUS_OK);
+    enum { N = 29 };
+    static float x[N * 21], y[N * 6];
+    bp_test_fill(x, N * 21, -1.0f, 1.0f, 5);
+    for (int i = 0; i < N; i++)
+        for (int j = 0; j < 6; j++) y[i * 6 + j] = (float)(j == i % 6);
+    bp_train_options o = bp_train_options_default();
+    o.batch_size = N;
+    o.n_threads = 3;
+    bp_trainer *ta = NULL, *tb = NULL;
+    cr_assert_eq(bp_trainer_create(a, &o, &ta), BP_STATUS_OK);
+    cr_assert_eq(bp_trainer_create(b, &o, &tb), BP_STATUS_OK);
+    omp_set_max_active_levels(1);
+    int st[4] = {0}, team = 0;
+    for (int s = 0; s < 4; s++) cr_assert_eq(bp_trainer_step(ta, x, y, N, NULL), BP_STATUS_OK);
+#pragma omp parallel num_threads(2)
+#pragma omp single
+    {
+        team = omp_get_num_threads();
+        for (int s = 0; s < 4; s++) st[s] = bp_trainer_step(tb, x, y, N, NULL);
+    }
+    for (int s = 0; s < 4; s++) cr_assert_eq(st[s], BP_STATUS_OK);
+    cr_log_info("outer team of %d", team);
+    for (size_t l = 0; l < 2; l++)
+        cr_expect_eq(memcmp(bp_net_weights(a, l), bp_net_weights(b, l),
+                            (size_t)sizes[l] * sizes[l + 1] * sizeof(float)), 0,
+                     "layer %zu weights differ when nested", l + 1);
+    bp_trainer_destroy(ta);
+    bp_trainer_destroy(tb);
+    bp_net_destroy(a);
+    bp_net_destroy(b);
+}
+#endif
+
 // The workspace is sized once at trainer creation: steps and epochs after
 // the first (which sizes the shuffle order) must not allocate. Every library
 // allocation goes through bp_alloc, which counts.
