@@ -284,13 +284,14 @@ static void optimizer_run(bp_trainer *tr, size_t off, size_t len, float scale) {
 
 // Split an m x n product among the team. Forward and data-gradient
 // products split by columns when there are enough column tiles to go round
-// (each thread then packs only its own weights), else by rows. Column blocks
+// and no more rows than columns (each thread then packs only its own
+// weights, and the whole of the smaller activation block), else by rows. Column blocks
 // are cut at vector, not tile, boundaries: with 48-wide tiles 256 columns
 // would otherwise split 144/112.
 static void split_2d(const bp_trainer *tr, size_t m, size_t n, int t, int team, size_t *r0,
                      size_t *r1, size_t *c0, size_t *c1) {
     size_t nr = tr->k->gemm_nr, mr = tr->k->gemm_mr;
-    if (n >= (size_t)team * 2 * nr || m < (size_t)team * mr) {
+    if ((n >= (size_t)team * 2 * nr && n >= m) || m < (size_t)team * mr) {
         *r0 = 0;
         *r1 = m;
         bp_split(n, tr->k->f32_lanes, team, t, c0, c1);
