@@ -22,6 +22,7 @@
 
 #include "avx2/gemm-avx2.h"
 #include "fma-peak.h"
+#include "generic/gemm-fallback.h"
 #include "ukernels.h"
 
 #define MR BP_GEMM_AVX2_MR
@@ -215,20 +216,6 @@ static void pack_b(size_t kc, size_t w, const float *b, size_t b_rs, size_t b_cs
         for (size_t jj = j; jj < w; jj++) d[jj] = b[p * b_rs + jj * b_cs];
         for (size_t jj = w; jj < ws; jj++) d[jj] = 0.0f;
     }
-}
-
-// The same chain as the packed path, one element at a time: for callers
-// that pass no scratch.
-static void gemm_noscratch(size_t m, size_t n, size_t k, const float *a, size_t a_rs,
-                           size_t a_cs, const float *b, size_t b_rs, size_t b_cs, float *c,
-                           size_t c_rs, const float *bias, int accumulate) {
-    for (size_t i = 0; i < m; i++)
-        for (size_t j = 0; j < n; j++) {
-            float s = accumulate ? c[i * c_rs + j] : 0.0f;
-            if (bias) s += bias[j];
-            for (size_t p = 0; p < k; p++) s = fmaf(a[i * a_rs + p * a_cs], b[p * b_rs + j * b_cs], s);
-            c[i * c_rs + j] = s;
-        }
 }
 
 void bp_f32_gemm__avx2(size_t m, size_t n, size_t k, const float *a, size_t a_rs, size_t a_cs,

@@ -22,6 +22,7 @@
 
 #include "avx512/gemm-avx512.h"
 #include "fma-peak.h"
+#include "generic/gemm-fallback.h"
 #include "ukernels.h"
 
 #define MR BP_GEMM_AVX512_MR
@@ -222,20 +223,6 @@ static void pack_b_block(size_t kc, size_t nc, const float *b, size_t b_rs, size
         size_t w = nc - jr < NR ? nc - jr : NR;
         pack_b(kc, w, b + jr * b_cs, b_rs, b_cs, wb + jr * kc);
     }
-}
-
-// The same chain as the packed path, one element at a time: for callers
-// that pass no scratch.
-static void gemm_noscratch(size_t m, size_t n, size_t k, const float *a, size_t a_rs,
-                           size_t a_cs, const float *b, size_t b_rs, size_t b_cs, float *c,
-                           size_t c_rs, const float *bias, int accumulate) {
-    for (size_t i = 0; i < m; i++)
-        for (size_t j = 0; j < n; j++) {
-            float s = accumulate ? c[i * c_rs + j] : 0.0f;
-            if (bias) s += bias[j];
-            for (size_t p = 0; p < k; p++) s = fmaf(a[i * a_rs + p * a_cs], b[p * b_rs + j * b_cs], s);
-            c[i * c_rs + j] = s;
-        }
 }
 
 void bp_f32_gemm__avx512(size_t m, size_t n, size_t k, const float *a, size_t a_rs, size_t a_cs,
