@@ -11,6 +11,7 @@
 //
 // Workloads (issue 4): W1 = 784-256-128-10 ReLU, W2 = 784-1024-1024-10 ReLU;
 // softmax cross-entropy, SGD with momentum 0.9, learning rate 0.01.
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,45 @@ static double fma_peak_gflops(bp_isa isa) {
     }
     qsort(rates, 5, sizeof rates[0], cmp_double);
     return rates[2];
+}
+
+// Round trip of one cache line between two threads of the team, ns: the
+// median of 5 runs of 20000 ping-pongs on one atomic. Two-thread training
+// hands data between the cores every phase, so its speed follows this
+// figure, which on a virtual machine changes when the host moves the vCPUs
+// (bench/README.md). 0 without OpenMP or a second core.
+static double core_round_trip_ns(void) {
+#ifdef _OPENMP
+    if (omp_get_max_threads() < 2) return 0.0;
+    enum { TRIPS = 20000 };
+    static _Atomic int ball;
+    double ns[5];
+    for (int run = 0; run < 5; run++) {
+        double t0 = 0.0, t1 = 0.0;
+        atomic_store(&ball, 0);
+#pragma omp parallel num_threads(2)
+        {
+            int me = omp_get_thread_num();
+#pragma omp barrier
+            if (me == 0) t0 = now_s();
+            for (int i = 0; i < TRIPS; i++) {
+                while (atomic_load_explicit(&ball, memory_order_acquire) != 2 * i + me) {
+                }
+                atomic_store_explicit(&ball, 2 * i + me + 1, memory_order_release);
+            }
+            if (me == 0) {
+                while (atomic_load_explicit(&ball, memory_order_acquire) != 2 * TRIPS) {
+                }
+                t1 = now_s();
+            }
+        }
+        ns[run] = (t1 - t0) / TRIPS * 1e9;
+    }
+    qsort(ns, 5, sizeof ns[0], cmp_double);
+    return ns[2];
+#else
+    return 0.0;
+#endif
 }
 
 static bp_net *make_net(const workload *w, bp_isa isa) {
@@ -205,6 +245,9 @@ int main(int argc, char **argv) {
     printf("# backprop %s, ISA %s, %d cores available, FMA peak per core %.1f GFLOP/s "
            "(measured now), %zu training samples\n",
            bp_version(), bp_isa_name(active), max_threads, peak, ds.d.n);
+    if (max_threads > 1)
+        printf("# core-to-core round trip %.0f ns (measured now; two-thread figures follow it)\n",
+               core_round_trip_ns());
     printf("%-4s %6s %7s %12s %9s %9s\n", "work", "batch", "threads", "samples/s", "GFLOP/s",
            "of peak");
     static const size_t w1_batches[] = {32, 128, 512}, w2_batches[] = {256};
