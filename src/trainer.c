@@ -285,9 +285,9 @@ static void optimizer_run(bp_trainer *tr, size_t off, size_t len, float scale) {
 // Split an m x n product among the team. Forward and data-gradient
 // products split by columns when there are enough column tiles to go round
 // and no more rows than columns (each thread then packs only its own
-// weights, and the whole of the smaller activation block), else by rows. Column blocks
-// are cut at vector, not tile, boundaries: with 48-wide tiles 256 columns
-// would otherwise split 144/112.
+// weights, plus the whole of the smaller activation block), else by rows.
+// Column blocks are cut at vector, not tile, boundaries: with 48-wide tiles
+// 256 columns would otherwise split 144/112.
 static void split_2d(const bp_trainer *tr, size_t m, size_t n, int t, int team, size_t *r0,
                      size_t *r1, size_t *c0, size_t *c1) {
     size_t nr = tr->k->gemm_nr, mr = tr->k->gemm_mr;
@@ -316,9 +316,9 @@ static void split_dw(const bp_trainer *tr, size_t m, size_t n, int t, int team, 
     }
 }
 
-// The team's barrier. On the benchmark machine the two cores sit in
-// different core complexes (a cache line takes ~240 ns from one to the
-// other) and OpenMP's barrier took 1.7 us: nine per step were a tenth of a
+// The team's barrier. On the benchmark machine a cache line's round trip
+// between the two cores is 110-500 ns (the host moves the vCPUs) and
+// OpenMP's barrier took 1.2-1.7 us: nine per step were up to a tenth of a
 // batch-32 step on two threads. This one costs a round trip on one counter
 // and one on the generation word. After SPIN_LIMIT polls a waiting thread
 // yields its core on every poll, so an overloaded machine does not spin
