@@ -251,6 +251,16 @@ static void run_sweep(const bp_kernel_table *t, const bp_kernel_table *ref, aren
                                o % 3, 77 + s, msg, sizeof msg);
             cr_assert(ok, "%s", msg);
         }
+    // Widths past one column block (NC 240 on AVX-512 and NEON, 256 on AVX2), with a
+    // depth past one KC block: the layer widths of the benchmarks and the
+    // block edges.
+    static const size_t wide[] = {240, 241, 256, 257, 784, 1024};
+    for (size_t s = 0; s < sizeof wide / sizeof wide[0]; s++)
+        for (int o = 0; o < OR_COUNT; o++) {
+            int ok = check_one(t, ref, ar, o, 9, wide[s], 300, 0, (o + 1) & 1, o == 1, o % 3,
+                               91 + s, msg, sizeof msg);
+            cr_assert(ok, "%s", msg);
+        }
 }
 
 #define ARENA_FLOATS ((size_t)1 << 20)
