@@ -4,7 +4,9 @@
 // work, as a fraction of this machine's FMA peak measured in the same run.
 //
 //   bp_bench_train [--data DIR] [--workload W1|W2|all] [--batch N] [--threads N]
-//                  [--epochs N] [--samples N] [--isa NAME]
+//                  [--epochs N] [--samples N] [--isa NAME] [--phases 1]
+//       --phases 1: also print each thread's time per phase of a step (work,
+//       then waiting at the barrier that ends it), microseconds per step
 //   bp_bench_train --trace-steps N --dump-init FILE --batch B [--workload W1]
 //       (for bench/compare_pytorch.py: saves the initial model, then prints
 //        the loss of each of the first N steps on unshuffled batches)
@@ -21,6 +23,7 @@
 #endif
 
 #include "backprop.h"
+#include "bp_internal.h"
 #include "fma-peak.h"
 
 // The FMA loops exist only in x86 builds with those kernel sets.
@@ -142,6 +145,37 @@ static bp_train_options options(size_t batch, int threads) {
     return o;
 }
 
+static int show_phases;
+
+// The phases of bp_trainer_phase_times, named for a net of L layers.
+static void phase_name(size_t i, size_t L, char *out, size_t len) {
+    if (i == 0) snprintf(out, len, "gather");
+    else if (i <= L) snprintf(out, len, "fwd %zu", i);
+    else if (i == L + 1) snprintf(out, len, "loss");
+    else if (i <= 2 * L + 1) snprintf(out, len, "bwd %zu", 2 * L + 2 - i);
+    else if (i == 2 * L + 2) snprintf(out, len, "update");
+    else snprintf(out, len, "clipped");
+}
+
+static void print_phases(const bp_trainer *tr, const workload *w, int threads, double steps) {
+    double work[2 * BP_MAX_LAYERS + 4], wait[2 * BP_MAX_LAYERS + 4];
+    printf("# phases, us per step (work+wait):");
+    size_t np = bp_trainer_phase_times(tr, 0, work, wait);
+    for (size_t i = 0; i + 1 < np; i++) {
+        char name[32];
+        phase_name(i, w->n_layers, name, sizeof name);
+        printf(" | %s", name);
+    }
+    printf("\n");
+    for (int t = 0; t < threads; t++) {
+        bp_trainer_phase_times(tr, t, work, wait);
+        printf("#   thread %d:", t);
+        for (size_t i = 0; i + 1 < np; i++)
+            printf(" | %.1f+%.1f", 1e6 * work[i] / steps, 1e6 * wait[i] / steps);
+        printf("\n");
+    }
+}
+
 // Times `epochs` passes over data; returns the median samples/s.
 static double run_case(const workload *w, const bp_data *data, size_t batch, int threads,
                        int epochs, bp_isa isa) {
@@ -151,12 +185,14 @@ static double run_case(const workload *w, const bp_data *data, size_t batch, int
     if (bp_trainer_create(net, &o, &tr) != BP_STATUS_OK) die("trainer");
     double loss, rates[32];
     if (bp_trainer_run_epoch(tr, data, &loss) != BP_STATUS_OK) die("warm-up epoch");
+    if (show_phases && bp_trainer_time_phases(tr) != BP_STATUS_OK) die("phase timing");
     for (int e = 0; e < epochs; e++) {
         double t0 = now_s();
         if (bp_trainer_run_epoch(tr, data, &loss) != BP_STATUS_OK) die("epoch");
         rates[e] = (double)data->n / (now_s() - t0);
     }
     qsort(rates, (size_t)epochs, sizeof rates[0], cmp_double);
+    if (show_phases) print_phases(tr, w, threads, (double)epochs * (double)((data->n + batch - 1) / batch));
     bp_trainer_destroy(tr);
     bp_net_destroy(net);
     return rates[epochs / 2];
@@ -205,6 +241,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--samples")) samples = strtoul(v, NULL, 10);
         else if (!strcmp(a, "--trace-steps")) trace = atoi(v);
         else if (!strcmp(a, "--dump-init")) dump = v;
+        else if (!strcmp(a, "--phases")) show_phases = atoi(v);
         else if (!strcmp(a, "--isa")) {
             if (bp_isa_from_name(v, &isa) != BP_STATUS_OK) die("--isa");
         } else {

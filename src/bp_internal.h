@@ -128,6 +128,15 @@ BP_INTERNAL bp_status bp_dataset_alloc(bp_dataset *ds, size_t n, uint32_t n_in,
 // ---- trainer internals (trainer.c), for tests ------------------------------
 // The gradient block of the last step (same layout as net->params).
 BP_INTERNAL const float *bp_trainer_gradients(const bp_trainer *tr);
+// Phase timing, for the benchmark: from this call on (it allocates, and
+// zeroes the sums), every step adds each thread's seconds per phase (work
+// up to the barrier, then the wait in it). Phases: 0 gather, 1..L forward
+// layer by layer, L+1 loss, L+2..2L+1 backward from the last layer, 2L+2
+// the last update (with clipping: the norm), 2L+3 the updates after
+// clipping.
+BP_INTERNAL bp_status bp_trainer_time_phases(bp_trainer *tr);
+// Thread t's sums into work[] and wait[] (2L+4 each); returns 2L+4.
+BP_INTERNAL size_t bp_trainer_phase_times(const bp_trainer *tr, int t, double *work, double *wait);
 
 // ---- model files (model_file.c) --------------------------------------------
 // Optional trainer state stored after the parameters.

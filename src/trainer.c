@@ -57,7 +57,19 @@ struct bp_trainer {
     bp_adam_params adam; // this step's Adam parameters (bias corrections)
     float clip_scale;    // this step's gradient-clipping factor
     step_barrier sync;   // the team's barrier (see barrier())
+    double *phase_s;     // team x n_phases x {work, wait} seconds, or NULL (not timed)
 };
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+// Phases of a step: gather, one per layer forward, loss, one per layer
+// backward, the last update (with gradient clipping: the norm, then the
+// updates).
+static size_t n_phases(const bp_trainer *tr) { return 2 * tr->net->n_layers + 4; }
 
 bp_train_options bp_train_options_default(void) {
     bp_train_options o;
@@ -139,6 +151,7 @@ void bp_trainer_destroy(bp_trainer *tr) {
     bp_free(tr->correct);
     bp_free(tr->gemm_ws);
     bp_free(tr->order);
+    bp_free(tr->phase_s);
     bp_free(tr);
 }
 
@@ -195,6 +208,24 @@ bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer
 }
 
 uint32_t bp_trainer_epoch(const bp_trainer *tr) { return tr ? tr->epoch : 0; }
+
+bp_status bp_trainer_time_phases(bp_trainer *tr) {
+    size_t floats = (size_t)tr->team * n_phases(tr) * 2;
+    if (!tr->phase_s) tr->phase_s = bp_alloc(floats, sizeof(double));
+    if (!tr->phase_s) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "no memory for phase times");
+    memset(tr->phase_s, 0, floats * sizeof(double));
+    return BP_STATUS_OK;
+}
+
+size_t bp_trainer_phase_times(const bp_trainer *tr, int t, double *work, double *wait) {
+    size_t np = n_phases(tr);
+    for (size_t i = 0; i < np; i++) {
+        const double *p = tr->phase_s && t < tr->team ? tr->phase_s + ((size_t)t * np + i) * 2 : NULL;
+        work[i] = p ? p[0] : 0.0;
+        wait[i] = p ? p[1] : 0.0;
+    }
+    return np;
+}
 
 const float *bp_trainer_gradients(const bp_trainer *tr) { return tr->grads; }
 
@@ -324,7 +355,40 @@ static void split_dw(const bp_trainer *tr, size_t m, size_t n, int t, int team, 
 // yields its core on every poll, so an overloaded machine does not spin
 // away the time slice the other thread needs to arrive.
 #define SPIN_LIMIT 20000
-static void barrier(bp_trainer *tr, int team) {
+// A thread's place in the step, for the optional phase timing.
+typedef struct {
+    int t;        // thread
+    size_t phase; // phases completed
+    double since; // when the current phase began
+} phase_clock;
+
+// Ends the thread's current phase: its time goes to work, the time from
+// here to the end of the following barrier (if any) to wait.
+static void phase_end(bp_trainer *tr, phase_clock *pc, int waited_from_here) {
+    if (!tr->phase_s) return;
+    double now = now_s(), *p = tr->phase_s + ((size_t)pc->t * n_phases(tr) + pc->phase) * 2;
+    p[0] += now - pc->since;
+    pc->since = now;
+    if (!waited_from_here) pc->phase++;
+}
+
+static void phase_waited(bp_trainer *tr, phase_clock *pc) {
+    if (!tr->phase_s) return;
+    double now = now_s();
+    tr->phase_s[((size_t)pc->t * n_phases(tr) + pc->phase) * 2 + 1] += now - pc->since;
+    pc->since = now;
+    pc->phase++;
+}
+
+static void barrier_wait(bp_trainer *tr, int team);
+
+static void barrier(bp_trainer *tr, int team, phase_clock *pc) {
+    phase_end(tr, pc, 1);
+    barrier_wait(tr, team);
+    phase_waited(tr, pc);
+}
+
+static void barrier_wait(bp_trainer *tr, int team) {
     if (team == 1) return;
     step_barrier *b = &tr->sync;
     unsigned gen = atomic_load_explicit(&b->generation, memory_order_relaxed);
@@ -379,6 +443,7 @@ static void update_layer(bp_trainer *tr, size_t l, int t, int team, float scale)
 static void step_body(bp_trainer *tr, size_t n, int t, int team) {
     const bp_net *net = tr->net;
     const bp_kernel_table *k = tr->k;
+    phase_clock pc = {t, 0, tr->phase_s ? now_s() : 0.0};
     size_t L = net->n_layers, n_in = net->layers[0].n_in, n_out = net->layers[L - 1].n_out;
     float *ws = tr->gemm_ws + (size_t)t * (k->gemm_ws_floats + 16);
     size_t r0, r1, c0, c1;
@@ -415,7 +480,7 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
         else
             memcpy(tr->y + r * n_out, tr->src_y + r * n_out, n_out * sizeof(float));
     }
-    barrier(tr, team);
+    barrier(tr, team, &pc);
     if (tr->bad_row != SIZE_MAX) return; // every thread sees it after the barrier
 
     // 2. Forward: Z_l = A_{l-1} W_lᵀ + b_l, A_l = act(Z_l), block by block.
@@ -428,7 +493,7 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
                     Ly->b + c0, 0, ws);
             act_block(tr, l, r0, r1, c0, c1);
         }
-        barrier(tr, team);
+        barrier(tr, team, &pc);
     }
 
     // 3. Loss and its gradient dZ_L (fused losses take logits; mse takes
@@ -452,7 +517,7 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
         for (size_t r = r0; r < r1; r++)
             tr->correct[r] = (uint8_t)row_correct(judged + r * n_out, tr->y + r * n_out, n_out, thr);
     }
-    barrier(tr, team);
+    barrier(tr, team, &pc);
     if (t == 0) {
         double sum = 0.0;
         size_t hits = 0;
@@ -504,7 +569,7 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
             }
         }
         cur ^= 1;
-        barrier(tr, team);
+        barrier(tr, team, &pc);
     }
 
     // 5. Clipping needs the global gradient norm before any update: one
@@ -517,11 +582,12 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
             double norm = sqrt(total);
             tr->clip_scale = norm > tr->opt.clip_norm ? (float)(tr->opt.clip_norm / norm) : 1.0f;
         }
-        barrier(tr, team);
+        barrier(tr, team, &pc);
         for (size_t l = 0; l < L; l++) update_layer(tr, l, t, team, tr->clip_scale);
     } else {
         update_layer(tr, 0, t, team, 1.0f);
     }
+    phase_end(tr, &pc, 0);
 }
 
 static size_t net_n_in(const bp_trainer *tr) { return tr->net->layers[0].n_in; }
@@ -632,12 +698,6 @@ static float epoch_lr(const bp_train_options *o, uint32_t epoch) {
     default: break;
     }
     return (float)lr;
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 // One epoch with progress reports. *stop set when the callback asks.
