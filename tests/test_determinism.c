@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 // Bit-identical weights whatever the thread count (on the ISA under test),
-// and no heap allocation inside training steps.
+// no heap allocation inside training steps, and the phase timing the
+// benchmark reads.
+#include <time.h>
+
 #include "bp_internal.h"
 #include "bp_test.h"
 
@@ -168,6 +171,45 @@ Test(determinism, no_allocation_inside_training_steps) {
     cr_assert_eq(bp_trainer_create(net, &o, &tr2), BP_STATUS_OK);
     cr_expect_gt(bp_alloc_count, before);
     bp_trainer_destroy(tr2);
+    bp_trainer_destroy(tr);
+    bp_net_destroy(net);
+}
+
+// The benchmark's phase timing: every phase of every thread is timed, the
+// slot after clipping stays empty without clipping, and the sums fit in the
+// wall time of the steps.
+Test(api, phase_times_cover_every_phase) {
+    uint32_t sizes[] = {40, 64, 32, 5};
+    bp_act acts[] = {BP_ACT_RELU, BP_ACT_RELU, BP_ACT_SOFTMAX};
+    bp_net *net = NULL;
+    cr_assert_eq(bp_net_create(3, sizes, acts, NULL, &net), BP_STATUS_OK);
+    enum { N = 24 };
+    static float x[N * 40], y[N * 5];
+    for (int i = 0; i < N * 40; i++) x[i] = (float)((i * 37) % 11) / 11.0f - 0.5f;
+    for (int i = 0; i < N; i++) y[i * 5 + i % 5] = 1.0f;
+    bp_train_options o = bp_train_options_default();
+    o.batch_size = N;
+    o.n_threads = 2;
+    bp_trainer *tr = NULL;
+    cr_assert_eq(bp_trainer_create(net, &o, &tr), BP_STATUS_OK);
+    cr_assert_eq(bp_trainer_time_phases(tr), BP_STATUS_OK);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int s = 0; s < 5; s++) cr_assert_eq(bp_trainer_step(tr, x, y, N, NULL), BP_STATUS_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double wall = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    double work[2 * 3 + 4], wait[2 * 3 + 4];
+    for (int t = 0; t < 2; t++) {
+        size_t np = bp_trainer_phase_times(tr, t, work, wait);
+        cr_assert_eq(np, 2 * 3 + 4);
+        double sum = 0.0;
+        for (size_t i = 0; i + 1 < np; i++) {
+            cr_expect_gt(work[i], 0.0, "thread %d phase %zu not timed", t, i);
+            sum += work[i] + wait[i];
+        }
+        cr_expect_eq(work[np - 1] + wait[np - 1], 0.0, "clipping phase timed without clipping");
+        cr_expect_leq(sum, wall, "thread %d: %g s of phases in %g s of steps", t, sum, wall);
+    }
     bp_trainer_destroy(tr);
     bp_net_destroy(net);
 }
