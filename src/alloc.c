@@ -20,7 +20,10 @@ size_t bp_mul_size(size_t a, size_t b, int *ok) {
     return a * b;
 }
 
-void *bp_alloc(size_t count, size_t size) {
+// Blocks from `huge_from` bytes up go on 2 MiB pages where the kernel
+// offers them (rounded up to whole pages; only the bytes asked for are
+// zeroed here, the kernel zeroes fresh pages).
+static void *alloc_zeroed(size_t count, size_t size, size_t huge_from) {
     int ok = 1;
     size_t bytes = bp_mul_size(count, size, &ok);
     if (!ok || bytes > SIZE_MAX - 64) return NULL;
@@ -28,26 +31,34 @@ void *bp_alloc(size_t count, size_t size) {
     if (bytes == 0) bytes = 64;
 #pragma omp atomic
     bp_alloc_count++;
-    // Blocks of a megabyte and more (data sets, workspaces of big batches)
-    // go on 2 MiB pages where the kernel offers them: a training step reads
-    // batch rows at random from the data set, and with 4 KiB pages nearly
-    // every row costs a TLB miss, which in a virtual machine (two-level
-    // page walk) made the gather 3x slower.
-    size_t align = 64;
+    size_t align = 64, block = bytes;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     const size_t huge = (size_t)2 << 20;
-    if (bytes >= huge / 2 && bytes <= SIZE_MAX - huge) {
+    if (bytes >= huge_from && bytes <= SIZE_MAX - huge) {
         align = huge;
-        bytes = (bytes + huge - 1) & ~(huge - 1);
+        block = (bytes + huge - 1) & ~(huge - 1);
     }
+#else
+    (void)huge_from;
 #endif
-    void *p = aligned_alloc(align, bytes);
+    void *p = aligned_alloc(align, block);
     if (!p) return NULL;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (align > 64) (void)madvise(p, bytes, MADV_HUGEPAGE); // advice only: failure is harmless
+    if (align > 64) (void)madvise(p, block, MADV_HUGEPAGE); // advice only: failure is harmless
 #endif
     memset(p, 0, bytes);
     return p;
 }
+
+// A megabyte and more: data sets and big workspaces. A training step reads
+// batch rows at random from the data set, and with 4 KiB pages nearly every
+// row costs a TLB miss, which in a virtual machine (two-level page walk)
+// made the gather 3x slower.
+void *bp_alloc(size_t count, size_t size) { return alloc_zeroed(count, size, (size_t)1 << 20); }
+
+// From 256 KiB: weights, gradients, optimizer state and activations, which
+// every step streams through (W1's 940 KB blocks on 4 KiB pages made the
+// last update of a batch-32 step on two threads take twice as long).
+void *bp_alloc_hot(size_t count, size_t size) { return alloc_zeroed(count, size, (size_t)1 << 18); }
 
 void bp_free(void *p) { free(p); }

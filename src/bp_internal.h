@@ -48,6 +48,9 @@ BP_INTERNAL void bp_clear_error(void);
 // ---- memory (alloc.c) -----------------------------------------------------
 // 64-byte aligned, zeroed; NULL on overflow or failure. count*size checked.
 BP_INTERNAL void *bp_alloc(size_t count, size_t size);
+// The same, for memory every training step streams through: large pages
+// from a smaller size on (see alloc.c). Freed with bp_free.
+BP_INTERNAL void *bp_alloc_hot(size_t count, size_t size);
 BP_INTERNAL void bp_free(void *p);
 // a*b without overflow, or 0 (and *ok = 0).
 BP_INTERNAL size_t bp_mul_size(size_t a, size_t b, int *ok);

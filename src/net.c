@@ -61,7 +61,7 @@ bp_status bp_net_alloc(size_t n_layers, const uint32_t *sizes, const bp_act *act
         total += blk;
     }
     bp_net *net = bp_alloc(1, sizeof *net);
-    float *params = net ? bp_alloc(total, sizeof(float)) : NULL;
+    float *params = net ? bp_alloc_hot(total, sizeof(float)) : NULL;
     if (!params) {
         bp_free(net);
         return bp_fail(BP_STATUS_OUT_OF_MEMORY, "bp_net_create: cannot allocate %zu parameters", total);

@@ -177,25 +177,25 @@ bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer
     size_t cap = tr->cap, L = net->n_layers, width = bp_net_max_width(net);
     size_t n_in = net->layers[0].n_in, n_out = net->layers[L - 1].n_out;
     int ok = 1;
-    tr->x = bp_alloc(bp_mul_size((size_t)tr->team, bp_mul_size(cap, n_in, &ok), &ok), sizeof(float));
+    tr->x = bp_alloc_hot(bp_mul_size((size_t)tr->team, bp_mul_size(cap, n_in, &ok), &ok), sizeof(float));
     tr->y = bp_alloc(bp_mul_size(cap, n_out, &ok), sizeof(float));
     for (size_t l = 0; l < L; l++) {
         size_t elems = bp_mul_size(cap, net->layers[l].n_out, &ok);
-        tr->z[l] = bp_alloc(elems, sizeof(float));
-        tr->a[l] = bp_alloc(elems, sizeof(float));
-        if (opt->dropout > 0.0f && l + 1 < L) tr->d[l] = bp_alloc(elems, sizeof(float));
+        tr->z[l] = bp_alloc_hot(elems, sizeof(float));
+        tr->a[l] = bp_alloc_hot(elems, sizeof(float));
+        if (opt->dropout > 0.0f && l + 1 < L) tr->d[l] = bp_alloc_hot(elems, sizeof(float));
         if (!tr->z[l] || !tr->a[l] || (opt->dropout > 0.0f && l + 1 < L && !tr->d[l])) ok = 0;
     }
-    tr->grad_buf[0] = bp_alloc(bp_mul_size(cap, width, &ok), sizeof(float));
-    tr->grad_buf[1] = bp_alloc(bp_mul_size(cap, width, &ok), sizeof(float));
-    tr->grads = bp_alloc(net->params_floats, sizeof(float));
+    tr->grad_buf[0] = bp_alloc_hot(bp_mul_size(cap, width, &ok), sizeof(float));
+    tr->grad_buf[1] = bp_alloc_hot(bp_mul_size(cap, width, &ok), sizeof(float));
+    tr->grads = bp_alloc_hot(net->params_floats, sizeof(float));
     int adam = opt->optimizer == BP_OPT_ADAM || opt->optimizer == BP_OPT_ADAMW;
     int momentum = opt->optimizer == BP_OPT_MOMENTUM || opt->optimizer == BP_OPT_NESTEROV;
-    if (adam || momentum) tr->state1 = bp_alloc(net->params_floats, sizeof(float));
-    if (adam) tr->state2 = bp_alloc(net->params_floats, sizeof(float));
+    if (adam || momentum) tr->state1 = bp_alloc_hot(net->params_floats, sizeof(float));
+    if (adam) tr->state2 = bp_alloc_hot(net->params_floats, sizeof(float));
     tr->loss_rows = bp_alloc(cap, sizeof(float));
     tr->correct = bp_alloc(cap, 1);
-    tr->gemm_ws = bp_alloc(bp_mul_size((size_t)tr->team, tr->k->gemm_ws_floats + 16, &ok), sizeof(float));
+    tr->gemm_ws = bp_alloc_hot(bp_mul_size((size_t)tr->team, tr->k->gemm_ws_floats + 16, &ok), sizeof(float));
     if (!ok || !tr->x || !tr->y || !tr->grad_buf[0] || !tr->grad_buf[1] || !tr->grads ||
         ((adam || momentum) && !tr->state1) || (adam && !tr->state2) || !tr->loss_rows ||
         !tr->correct || !tr->gemm_ws) {
