@@ -174,10 +174,9 @@ static inline uint32_t not_finite(float v) {
 }
 
 int bp_copy_finite(float *dst, const float *src, size_t n) {
-    // Branch-free, so the compiler vectorizes the loops and the check costs
-    // nothing next to the memory traffic.
-    // The copy is memcpy's (its wide, well-prefetched loads matter when src
-    // is far away in memory); the check then reads dst from the cache.
+    // The copy is memcpy's (its wide loads matter when src is far away in
+    // memory); the check then reads dst from the cache, branch-free so that
+    // the compiler vectorizes it.
     if (dst) {
         memcpy(dst, src, n * sizeof *src);
         src = dst;

@@ -355,39 +355,6 @@ static void split_dw(const bp_trainer *tr, size_t m, size_t n, int t, int team, 
 // yields its core on every poll, so an overloaded machine does not spin
 // away the time slice the other thread needs to arrive.
 #define SPIN_LIMIT 20000
-// A thread's place in the step, for the optional phase timing.
-typedef struct {
-    int t;        // thread
-    size_t phase; // phases completed
-    double since; // when the current phase began
-} phase_clock;
-
-// Ends the thread's current phase: its time goes to work, the time from
-// here to the end of the following barrier (if any) to wait.
-static void phase_end(bp_trainer *tr, phase_clock *pc, int waited_from_here) {
-    if (!tr->phase_s) return;
-    double now = now_s(), *p = tr->phase_s + ((size_t)pc->t * n_phases(tr) + pc->phase) * 2;
-    p[0] += now - pc->since;
-    pc->since = now;
-    if (!waited_from_here) pc->phase++;
-}
-
-static void phase_waited(bp_trainer *tr, phase_clock *pc) {
-    if (!tr->phase_s) return;
-    double now = now_s();
-    tr->phase_s[((size_t)pc->t * n_phases(tr) + pc->phase) * 2 + 1] += now - pc->since;
-    pc->since = now;
-    pc->phase++;
-}
-
-static void barrier_wait(bp_trainer *tr, int team);
-
-static void barrier(bp_trainer *tr, int team, phase_clock *pc) {
-    phase_end(tr, pc, 1);
-    barrier_wait(tr, team);
-    phase_waited(tr, pc);
-}
-
 static void barrier_wait(bp_trainer *tr, int team) {
     if (team == 1) return;
     step_barrier *b = &tr->sync;
@@ -401,6 +368,29 @@ static void barrier_wait(bp_trainer *tr, int team) {
     }
     for (unsigned spins = 0; atomic_load_explicit(&b->generation, memory_order_acquire) == gen;)
         if (++spins > SPIN_LIMIT) sched_yield();
+}
+
+// A thread's place in the step, for the optional phase timing.
+typedef struct {
+    int t;        // thread
+    size_t phase; // phases completed
+    double since; // when the current phase began
+} phase_clock;
+
+// Adds the time since the last mark to the thread's current phase: slot 0
+// is its work, slot 1 its wait at the barrier that ends the phase.
+static void phase_add(bp_trainer *tr, phase_clock *pc, int slot) {
+    if (!tr->phase_s) return;
+    double now = now_s();
+    tr->phase_s[((size_t)pc->t * n_phases(tr) + pc->phase) * 2 + (size_t)slot] += now - pc->since;
+    pc->since = now;
+}
+
+static void barrier(bp_trainer *tr, int team, phase_clock *pc) {
+    phase_add(tr, pc, 0);
+    barrier_wait(tr, team);
+    phase_add(tr, pc, 1);
+    pc->phase++;
 }
 
 // The optimizer on thread t's share of layer l: the same blocks of W and b
@@ -590,10 +580,8 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
     } else {
         update_layer(tr, 0, t, team, 1.0f);
     }
-    phase_end(tr, &pc, 0);
+    phase_add(tr, &pc, 0);
 }
-
-static size_t net_n_in(const bp_trainer *tr) { return tr->net->layers[0].n_in; }
 
 // One step over n rows, from x/y arrays or (data, idx). Returns status.
 static bp_status run_step(bp_trainer *tr, size_t n) {
@@ -622,7 +610,7 @@ static bp_status run_step(bp_trainer *tr, size_t n) {
         if (!strict) bp_fpmode_restore(mode);
     }
     if (tr->bad_row != SIZE_MAX) {
-        size_t r = tr->bad_row, src = tr->src_idx ? tr->src_idx[r] : r, w = net_n_in(tr);
+        size_t r = tr->bad_row, src = tr->src_idx ? tr->src_idx[r] : r, w = tr->net->layers[0].n_in;
         const float *row = tr->src_data ? tr->src_data->x + src * w : tr->src_x + r * w;
         return bp_row_not_finite(row, w, src, tr->src_data ? "training data" : "input");
     }
