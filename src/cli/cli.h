@@ -104,6 +104,24 @@ void cli_data_describe(const bp_data *d, char *buf, size_t len);
 int cli_csv_features(const char *path, int header, float **x, size_t *n_rows, size_t *width,
                      int *had_header);
 
+// ---- backprop train's progress display (train_progress.c) -----------------------
+typedef struct train_progress {
+    int tty, quiet;
+    int classify;    // show accuracies (the library thresholds 1-output regression too)
+    int epoch_width; // digits of the epoch count
+    FILE *log;       // --log CSV, or NULL
+    uint32_t stride; // keep a line for every stride-th epoch
+    double last_draw;
+    int bar_on_screen;
+    uint32_t epochs_done; // in this run (a resumed run starts past epoch 0)
+} train_progress;
+void train_progress_init(train_progress *r, int quiet, int classify, uint32_t epochs, FILE *log);
+// The bp_progress_fn: draws, logs, and asks to stop after Ctrl-C.
+int train_progress_cb(const bp_progress *p, void *user);
+// Ctrl-C sets a flag that train_progress_cb turns into a stop request.
+void train_sigint_catch(void);
+void train_sigint_restore(void);
+
 // ---- helpers ------------------------------------------------------------------
 // Net shape as "784-256-10" and activations as "relu,softmax".
 void cli_net_shape(const bp_net *net, char *buf, size_t len);
