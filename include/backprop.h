@@ -31,6 +31,12 @@ extern "C" {
 #define BP_VERSION_MAJOR 0
 #define BP_VERSION_MINOR 1
 #define BP_VERSION_PATCH 0
+/* The three numbers above are the one place the version is written: CMake
+   reads them for the project version and the SONAME. */
+#define BP_STRINGIFY_(x) #x
+#define BP_VERSION_JOIN_(a, b, c) BP_STRINGIFY_(a) "." BP_STRINGIFY_(b) "." BP_STRINGIFY_(c)
+/** "MAJOR.MINOR.PATCH" of these headers; bp_version() gives the library's. */
+#define BP_VERSION_STRING BP_VERSION_JOIN_(BP_VERSION_MAJOR, BP_VERSION_MINOR, BP_VERSION_PATCH)
 
 /** Status codes returned by every fallible call. */
 typedef enum bp_status {

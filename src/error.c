@@ -39,4 +39,4 @@ const char *bp_status_string(bp_status status) {
     return "unknown status";
 }
 
-const char *bp_version(void) { return "0.1.0"; }
+const char *bp_version(void) { return BP_VERSION_STRING; }
