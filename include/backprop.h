@@ -105,6 +105,31 @@ typedef enum bp_lr_schedule {
     BP_LR_COSINE, /**< cosine decay from lr to lr_min over all epochs */
 } bp_lr_schedule;
 
+/** Weight initialisation (bp_net_options.init). Every scheme draws weights
+ *  uniformly from [-b, b]; fan_in and fan_out are the layer's input and
+ *  output widths. A uniform in [-b, b] has mean 0 and variance b^2/3.
+ *  Biases are uniform in +-1/sqrt(fan_in) under every scheme (zero biases
+ *  keep a net of odd activations odd, and on point-symmetric data training
+ *  then stalls). */
+typedef enum bp_init {
+    BP_INIT_AUTO = 0, /**< HE for relu/leaky_relu/gelu layers, GLOROT otherwise */
+    BP_INIT_HE,       /**< b = sqrt(6 / fan_in)             (variance 2/fan_in) */
+    BP_INIT_GLOROT,   /**< b = sqrt(6 / (fan_in + fan_out)) (variance 2/(fan_in+fan_out)) */
+    BP_INIT_LECUN,    /**< b = sqrt(3 / fan_in)             (variance 1/fan_in) */
+    BP_INIT_TORCH,    /**< b = 1 / sqrt(fan_in): PyTorch's nn.Linear default
+                           for weights and biases (variance 1/(3 fan_in)) */
+    BP_INIT_COUNT
+} bp_init;
+
+/** Per-column scaling kinds (bp_scaling_fit, bp_net_set_input_scaling).
+ *  Every kind maps a value v of column j to (v - offset[j]) / scale[j]. */
+typedef enum bp_scale {
+    BP_SCALE_NONE = 0, /**< offset 0, scale 1 */
+    BP_SCALE_STANDARD, /**< offset = mean, scale = population std (std 0 -> 1) */
+    BP_SCALE_MINMAX,   /**< offset = min, scale = max - min (0 -> 1): maps to [0, 1] */
+    BP_SCALE_COUNT
+} bp_scale;
+
 typedef struct bp_net bp_net;
 typedef struct bp_trainer bp_trainer;
 
@@ -126,6 +151,12 @@ BP_API const char *bp_optimizer_name(bp_optimizer opt);
 BP_NODISCARD BP_API bp_status bp_act_from_name(const char *name, bp_act *out);
 BP_NODISCARD BP_API bp_status bp_loss_from_name(const char *name, bp_loss *out);
 BP_NODISCARD BP_API bp_status bp_optimizer_from_name(const char *name, bp_optimizer *out);
+/** Names of bp_init ("auto", "he", "glorot", "lecun", "torch") and bp_scale
+ *  ("none", "standard", "minmax"); parsing as for the other names. */
+BP_API const char *bp_init_name(bp_init init);
+BP_API const char *bp_scale_name(bp_scale scale);
+BP_NODISCARD BP_API bp_status bp_init_from_name(const char *name, bp_init *out);
+BP_NODISCARD BP_API bp_status bp_scale_from_name(const char *name, bp_scale *out);
 
 /* -------------------------------------------------------------- ISA info */
 
@@ -150,15 +181,17 @@ typedef struct bp_net_options {
     bp_isa isa;          /**< kernel set; AUTO by default */
     uint64_t seed;       /**< weight-initialisation seed */
     float leaky_alpha;   /**< slope of LEAKY_RELU for x < 0 (default 0.01) */
+    bp_init init;        /**< weight initialisation (default BP_INIT_AUTO) */
 } bp_net_options;
 
 BP_API bp_net_options bp_net_options_default(void);
 
 /** Create a network with n_layers dense layers. sizes has n_layers + 1
  *  entries (input width first); acts has n_layers entries. Weights are
- *  initialised from opt->seed: Glorot-uniform for sigmoid/tanh/softmax/
- *  identity/step, He-uniform for the ReLU family and GELU; biases
- *  uniform in ±1/sqrt(fan_in).
+ *  initialised from opt->seed by opt->init (see bp_init; AUTO: Glorot-
+ *  uniform for sigmoid/tanh/softmax/identity/step, He-uniform for the ReLU
+ *  family and GELU); biases uniform in ±1/sqrt(fan_in). No scaling, no
+ *  class names.
  *  @retval BP_STATUS_INVALID_ARGUMENT bad sizes/activations (message names the layer)
  *  @retval BP_STATUS_INVALID_ISA, BP_STATUS_UNSUPPORTED_ISA see bp_isa_resolve */
 BP_NODISCARD BP_API bp_status bp_net_create(size_t n_layers, const uint32_t *sizes,
@@ -182,6 +215,52 @@ BP_API float bp_net_leaky_alpha(const bp_net *net);
  *  bp_net_weights is allowed between training steps. */
 BP_API float *bp_net_weights(bp_net *net, size_t layer);
 BP_API float *bp_net_bias(bp_net *net, size_t layer);
+
+/* Scaling that is part of the model. Input scaling maps every input
+ * column j to (x_j - offset[j]) / scale[j] before the first layer; output
+ * scaling (regression) means the network is trained on targets mapped the
+ * same way and bp_net_predict maps its outputs back: y_j = y'_j * scale[j] +
+ * offset[j]. Both are applied inside the library: by bp_net_predict(_mt),
+ * bp_net_evaluate and the trainer (bp_trainer_step, _run_epoch, _fit), so
+ * data and targets are always passed in their own units. Losses (training,
+ * validation, bp_net_evaluate) are measured on the scaled targets — the
+ * quantity training minimizes; with standardized targets the MSE is in units
+ * of each target's variance. Both are saved in the model file. Setting them
+ * is not thread-safe against other calls on the same network. */
+
+/** Compute per-column scaling of n rows x width (row-major) into offset and
+ *  scale (width floats each; see bp_scale). STANDARD uses the population
+ *  std; a constant column gets scale 1 under every kind.
+ *  @retval BP_STATUS_INVALID_ARGUMENT NULL pointer, n == 0, unknown kind
+ *  @retval BP_STATUS_NUMERIC_ERROR a non-finite value or spread (names the column) */
+BP_NODISCARD BP_API bp_status bp_scaling_fit(bp_scale kind, const float *x, size_t n, size_t width,
+                                             float *offset, float *scale);
+/** Set (copying offset and scale, n_in floats each) or, with kind NONE,
+ *  remove the input scaling. kind only records how the values were made.
+ *  @retval BP_STATUS_INVALID_ARGUMENT a NULL array, a non-finite offset or a
+ *          scale that is not finite and > 0 (message names the column)
+ *  @retval BP_STATUS_OUT_OF_MEMORY */
+BP_NODISCARD BP_API bp_status bp_net_set_input_scaling(bp_net *net, bp_scale kind, const float *offset,
+                                                       const float *scale);
+/** The input scaling: returns its kind (NONE if unset) and, when set and the
+ *  pointers are non-NULL, points them at the network's arrays (n_in floats,
+ *  valid until the scaling changes or the network is destroyed). */
+BP_API bp_scale bp_net_input_scaling(const bp_net *net, const float **offset, const float **scale);
+/** The same for the outputs (n_out floats each); for regression networks. */
+BP_NODISCARD BP_API bp_status bp_net_set_output_scaling(bp_net *net, bp_scale kind, const float *offset,
+                                                        const float *scale);
+BP_API bp_scale bp_net_output_scaling(const bp_net *net, const float **offset, const float **scale);
+
+/** Class names, stored in the model file: n names (copied; each 1 to 255
+ *  bytes, no NUL or newline), n = 0 removes them. n must be the network's
+ *  class count: n_out, or 2 for one sigmoid output.
+ *  @retval BP_STATUS_INVALID_ARGUMENT wrong count, empty or too long a name */
+BP_NODISCARD BP_API bp_status bp_net_set_class_names(bp_net *net, size_t n, const char *const *names);
+/** Number of class names stored (0 if none). */
+BP_API size_t bp_net_n_class_names(const bp_net *net);
+/** Name of class i, or NULL when the network has no names or i is out of
+ *  range (callers then show the number). Valid for the network's life. */
+BP_API const char *bp_net_class_name(const bp_net *net, size_t i);
 
 /** Forward pass on n rows of x (n x n_in, row-major) into y (n x n_out).
  *  Thread-safe on a const network; allocates its own scratch.

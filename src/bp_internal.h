@@ -38,6 +38,13 @@ struct bp_net {
     size_t n_params;    // weights and biases proper
     bp_act_params act_params;
     const bp_kernel_table *k;
+    // Scaling and class names (net_meta.c): NULL / 0 when absent. Each
+    // scaling is one bp_alloc block: offset[n] then scale[n].
+    bp_scale in_kind, out_kind;
+    float *in_offset, *in_scale;   // n_in each
+    float *out_offset, *out_scale; // n_out each
+    char **class_names;            // n_class_names strings, each bp_alloc'ed
+    size_t n_class_names;
 };
 
 // ---- errors (error.c) -----------------------------------------------------
@@ -97,6 +104,19 @@ BP_INTERNAL bp_status bp_table_for(bp_isa requested, const bp_kernel_table **out
 // ---- network internals (net.c) --------------------------------------------
 BP_INTERNAL bp_status bp_net_alloc(size_t n_layers, const uint32_t *sizes, const bp_act *acts,
                                    const bp_net_options *opt, bp_net **out);
+// ---- scaling and class names (net_meta.c) ---------------------------------
+// dst = (src - offset) / scale per column over n rows of width (dst may be src).
+BP_INTERNAL void bp_scale_rows(const float *src, float *dst, size_t n, size_t width,
+                               const float *offset, const float *scale);
+// y = y * scale + offset per column (the inverse).
+BP_INTERNAL void bp_unscale_rows(float *y, size_t n, size_t width, const float *offset,
+                                 const float *scale);
+// Copy src's scaling and class names onto dst (same shape); frees dst's old ones.
+BP_INTERNAL bp_status bp_net_copy_meta(bp_net *dst, const bp_net *src);
+BP_INTERNAL void bp_net_free_meta(bp_net *net);
+// Longest class name accepted (bytes).
+#define BP_MAX_CLASS_NAME 255
+
 // Largest layer width (input included).
 BP_INTERNAL uint32_t bp_net_max_width(const bp_net *net);
 // Check x (n rows of width) for NaN/Inf; message names row and column.
@@ -112,6 +132,8 @@ typedef struct bp_fwd_scratch {
     float *gemm_ws;
 } bp_fwd_scratch;
 // Forward rows [0, n) of x through the net into y using scratch sized for n.
+// Applies the input scaling; outputs stay in the scaled target space (the
+// caller undoes an output scaling).
 // logits != 0 leaves the output layer's activation unapplied (for the fused
 // losses, which take logits).
 BP_INTERNAL void bp_net_forward_rows(const bp_net *net, const float *x, size_t n, float *y,

@@ -3,7 +3,8 @@
 //
 //   offset  field
 //   0       magic "BPNN"
-//   4       u32 format version (1)
+//   4       u32 format version (2; version 1 files, which lack the
+//           sections, still load)
 //   8       u32 byte-order mark 0x01020304 (as written little-endian)
 //   12      u32 n_layers (1..64)
 //   16      u32 sizes[n_layers + 1]
@@ -11,9 +12,20 @@
 //           f32 leaky-relu alpha
 //           u32 flags (bit 0: trainer state follows the parameters)
 //           per layer: f32 weights[n_out * n_in] (row-major), f32 bias[n_out]
+//           version 2: u32 n_sections, then per section
+//                         u32 tag, u64 length, u8 payload[length]
 //           if flags & 1: u32 optimizer, u32 epoch, u64 step, u64 rng[4],
 //                         u64 n_state, f32 state[n_state]
 //   end-4   u32 CRC-32 (zlib) of every byte before it
+//
+// Sections carry optional parts of a model; adding a kind of section needs
+// no new version. A reader skips a section whose tag it does not know,
+// unless the tag has bit 31 set (BP_SECTION_REQUIRED): then the file needs
+// a newer build and is refused. Tags in use (payloads little-endian):
+//   1  input scaling:  u32 kind (bp_scale), f32 offset[n_in], f32 scale[n_in]
+//   2  output scaling: u32 kind, f32 offset[n_out], f32 scale[n_out]
+//   3  class names:    u32 n, then n times: u32 length, bytes (no NUL)
+// Each section appears at most once.
 //
 // Saving writes "<path>.tmp.<pid>" and renames it over path, so a crash
 // mid-save leaves the previous file intact.
@@ -26,7 +38,9 @@
 #include "bp_internal.h"
 
 #define BP_MAGIC "BPNN"
-#define BP_FORMAT_VERSION 1u
+#define BP_FORMAT_VERSION 2u
+#define BP_SECTION_REQUIRED 0x80000000u
+enum { SEC_INPUT_SCALING = 1, SEC_OUTPUT_SCALING = 2, SEC_CLASS_NAMES = 3 };
 #define BP_BOM 0x01020304u
 // Largest model file accepted (guards the allocation of a corrupt size).
 #define BP_MAX_FILE_BYTES ((size_t)1 << 34)
@@ -83,10 +97,55 @@ static uint32_t crc_of(const unsigned char *p, size_t n) {
     return (uint32_t)c;
 }
 
+static void put_bytes(wbuf *b, const void *p, size_t n) {
+    memcpy(b->p + b->len, p, n);
+    b->len += n;
+}
+
+// The sections' bytes (n_sections included); with b, also writes them.
+static size_t put_sections(wbuf *b, const bp_net *net) {
+    uint32_t n_in = net->layers[0].n_in, n_out = net->layers[net->n_layers - 1].n_out;
+    size_t bytes = 4, count = 0;
+    size_t in_len = 4 + 8 * (size_t)n_in, out_len = 4 + 8 * (size_t)n_out, names_len = 4;
+    for (size_t i = 0; i < net->n_class_names; i++) names_len += 4 + strlen(net->class_names[i]);
+    if (net->in_offset) bytes += 12 + in_len, count++;
+    if (net->out_offset) bytes += 12 + out_len, count++;
+    if (net->n_class_names) bytes += 12 + names_len, count++;
+    if (!b) return bytes;
+    put_u32(b, (uint32_t)count);
+    const struct {
+        uint32_t tag;
+        uint32_t n;
+        bp_scale kind;
+        const float *off, *sc;
+        size_t len;
+    } sc[2] = {{SEC_INPUT_SCALING, n_in, net->in_kind, net->in_offset, net->in_scale, in_len},
+               {SEC_OUTPUT_SCALING, n_out, net->out_kind, net->out_offset, net->out_scale, out_len}};
+    for (int k = 0; k < 2; k++) {
+        if (!sc[k].off) continue;
+        put_u32(b, sc[k].tag);
+        put_u64(b, sc[k].len);
+        put_u32(b, (uint32_t)sc[k].kind);
+        for (uint32_t j = 0; j < sc[k].n; j++) put_f32(b, sc[k].off[j]);
+        for (uint32_t j = 0; j < sc[k].n; j++) put_f32(b, sc[k].sc[j]);
+    }
+    if (net->n_class_names) {
+        put_u32(b, SEC_CLASS_NAMES);
+        put_u64(b, names_len);
+        put_u32(b, (uint32_t)net->n_class_names);
+        for (size_t i = 0; i < net->n_class_names; i++) {
+            size_t len = strlen(net->class_names[i]);
+            put_u32(b, (uint32_t)len);
+            put_bytes(b, net->class_names[i], len);
+        }
+    }
+    return bytes;
+}
+
 bp_status bp_model_write(const bp_net *net, const bp_ckpt_state *st, const char *path) {
     if (!net || !path || !path[0]) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "save: NULL network or empty path");
     size_t L = net->n_layers;
-    size_t bytes = 16 + 4 * (L + 1) + 4 * L + 8 + 4 * net->n_params + 4;
+    size_t bytes = 16 + 4 * (L + 1) + 4 * L + 8 + 4 * net->n_params + put_sections(NULL, net) + 4;
     if (st) bytes += 4 + 4 + 8 + 32 + 8 + 4 * st->n_state;
     wbuf b = {bp_alloc(bytes, 1), 0, bytes};
     if (!b.p) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "save: no memory for %zu bytes", bytes);
@@ -105,6 +164,7 @@ bp_status bp_model_write(const bp_net *net, const bp_ckpt_state *st, const char 
         for (size_t i = 0; i < (size_t)Ly->n_out * Ly->n_in; i++) put_f32(&b, Ly->w[i]);
         for (size_t i = 0; i < Ly->n_out; i++) put_f32(&b, Ly->b[i]);
     }
+    put_sections(&b, net);
     if (st) {
         put_u32(&b, st->optimizer);
         put_u32(&b, st->epoch);
@@ -175,6 +235,86 @@ static bp_status read_all(const char *path, unsigned char **out, size_t *len) {
     return BP_STATUS_OK;
 }
 
+// One scaling section's payload (len bytes) for n columns.
+static bp_status read_scaling(rbuf *b, uint64_t len, bp_net *net, int output, const char *path) {
+    uint32_t n = output ? net->layers[net->n_layers - 1].n_out : net->layers[0].n_in, kind;
+    const char *what = output ? "output" : "input";
+    if (len != 4 + 8 * (uint64_t)n || !get_u32(b, &kind))
+        return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: %s scaling: %llu bytes, expected %llu for %u columns", path,
+                       what, (unsigned long long)len, (unsigned long long)(4 + 8 * (uint64_t)n), n);
+    if (kind == BP_SCALE_NONE || kind >= BP_SCALE_COUNT)
+        return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: %s scaling: unknown kind %u", path, what, kind);
+    float *tmp = bp_alloc(2 * (size_t)n, sizeof(float));
+    if (!tmp) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory for the %s scaling", path, what);
+    for (uint32_t j = 0; j < 2 * n; j++) get_f32(b, &tmp[j]);
+    bp_status r = output ? bp_net_set_output_scaling(net, (bp_scale)kind, tmp, tmp + n)
+                         : bp_net_set_input_scaling(net, (bp_scale)kind, tmp, tmp + n);
+    bp_free(tmp);
+    if (r == BP_STATUS_INVALID_ARGUMENT) r = bp_fail(BP_STATUS_FORMAT_ERROR, "%s: %s", path, bp_last_error());
+    return r;
+}
+
+static bp_status read_names(rbuf *b, uint64_t len, bp_net *net, const char *path) {
+    size_t end = b->pos + (size_t)len;
+    uint32_t n;
+    if (!get_u32(b, &n) || n > BP_MAX_WIDTH)
+        return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: class names: bad count", path);
+    char **names = bp_alloc(n ? n : 1, sizeof *names);
+    bp_status r = names ? BP_STATUS_OK : bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory for class names", path);
+    uint32_t got = 0;
+    for (; got < n && r == BP_STATUS_OK; got++) {
+        uint32_t l;
+        if (!get_u32(b, &l) || l > BP_MAX_CLASS_NAME || l > end - b->pos) {
+            r = bp_fail(BP_STATUS_FORMAT_ERROR, "%s: class name %u: bad length", path, got);
+            break;
+        }
+        names[got] = bp_alloc(l + 1, 1);
+        if (!names[got]) {
+            r = bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory for class names", path);
+            break;
+        }
+        memcpy(names[got], b->p + b->pos, l);
+        if (memchr(names[got], '\0', l)) r = bp_fail(BP_STATUS_FORMAT_ERROR, "%s: class name %u holds a NUL", path, got);
+        b->pos += l;
+    }
+    if (r == BP_STATUS_OK && b->pos != end)
+        r = bp_fail(BP_STATUS_FORMAT_ERROR, "%s: class names: length does not match the section", path);
+    if (r == BP_STATUS_OK) {
+        r = bp_net_set_class_names(net, n, (const char *const *)names);
+        if (r == BP_STATUS_INVALID_ARGUMENT) r = bp_fail(BP_STATUS_FORMAT_ERROR, "%s: %s", path, bp_last_error());
+    }
+    for (uint32_t i = 0; names && i < got; i++) bp_free(names[i]);
+    bp_free(names);
+    return r;
+}
+
+static bp_status read_sections(rbuf *b, bp_net *net, const char *path) {
+    uint32_t n, seen = 0;
+    if (!get_u32(b, &n)) return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: truncated section list", path);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t tag;
+        uint64_t len;
+        if (!get_u32(b, &tag) || !get_u64(b, &len) || len > b->len - b->pos)
+            return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: section %u: truncated", path, i + 1);
+        size_t end = b->pos + (size_t)len;
+        bp_status r = BP_STATUS_OK;
+        if (tag >= SEC_INPUT_SCALING && tag <= SEC_CLASS_NAMES) {
+            if (seen & (1u << tag)) return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: section %u appears twice", path, tag);
+            seen |= 1u << tag;
+        }
+        if (tag == SEC_INPUT_SCALING || tag == SEC_OUTPUT_SCALING)
+            r = read_scaling(b, len, net, tag == SEC_OUTPUT_SCALING, path);
+        else if (tag == SEC_CLASS_NAMES)
+            r = read_names(b, len, net, path);
+        else if (tag & BP_SECTION_REQUIRED)
+            return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: section 0x%08x is needed and unknown to this build "
+                           "(written by a newer version?)", path, tag);
+        if (r != BP_STATUS_OK) return r;
+        b->pos = end; // unknown optional sections are skipped
+    }
+    return BP_STATUS_OK;
+}
+
 bp_status bp_model_read(const char *path, const bp_net_options *opt, bp_net **out,
                         bp_ckpt_state *st) {
     if (!path || !out) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "load: NULL path or out");
@@ -204,8 +344,8 @@ bp_status bp_model_read(const char *path, const bp_net_options *opt, bp_net **ou
         if (len < 16 + 4) BAD("%s: truncated (%zu bytes)", path, len);
         if (!get_u32(&b, &version) || !get_u32(&b, &bom)) BAD("%s: truncated header", path);
         if (bom != BP_BOM) BAD("%s: wrong byte-order mark 0x%08x", path, bom);
-        if (version != BP_FORMAT_VERSION)
-            BAD("%s: format version %u, this build reads version %u", path, version, BP_FORMAT_VERSION);
+        if (version < 1 || version > BP_FORMAT_VERSION)
+            BAD("%s: format version %u, this build reads versions 1 to %u", path, version, BP_FORMAT_VERSION);
         if (crc_of(data, len - 4) != stored_crc)
             BAD("%s: checksum mismatch: the file is truncated or corrupted", path);
         b.len = len - 4; // the CRC is not payload
@@ -236,6 +376,10 @@ bp_status bp_model_read(const char *path, const bp_net_options *opt, bp_net **ou
         struct bp_layer *Ly = &net->layers[l];
         for (size_t i = 0; i < (size_t)Ly->n_out * Ly->n_in; i++) get_f32(&b, &Ly->w[i]);
         for (size_t i = 0; i < Ly->n_out; i++) get_f32(&b, &Ly->b[i]);
+    }
+    if (version >= 2) {
+        r = read_sections(&b, net, path);
+        if (r != BP_STATUS_OK) goto done;
     }
     if (flags & 1) {
         bp_ckpt_state s;

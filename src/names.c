@@ -9,10 +9,14 @@ static const char *const act_names[BP_ACT_COUNT] = {"identity", "step", "sigmoid
                                                     "relu", "leaky_relu", "gelu", "softmax"};
 static const char *const loss_names[BP_LOSS_COUNT] = {"mse", "softmax_xent", "sigmoid_bce"};
 static const char *const opt_names[BP_OPT_COUNT] = {"sgd", "momentum", "nesterov", "adam", "adamw"};
+static const char *const init_names[BP_INIT_COUNT] = {"auto", "he", "glorot", "lecun", "torch"};
+static const char *const scale_names[BP_SCALE_COUNT] = {"none", "standard", "minmax"};
 
 const char *bp_act_name(bp_act a) { return (unsigned)a < BP_ACT_COUNT ? act_names[a] : "?"; }
 const char *bp_loss_name(bp_loss l) { return (unsigned)l < BP_LOSS_COUNT ? loss_names[l] : "?"; }
 const char *bp_optimizer_name(bp_optimizer o) { return (unsigned)o < BP_OPT_COUNT ? opt_names[o] : "?"; }
+const char *bp_init_name(bp_init i) { return (unsigned)i < BP_INIT_COUNT ? init_names[i] : "?"; }
+const char *bp_scale_name(bp_scale s) { return (unsigned)s < BP_SCALE_COUNT ? scale_names[s] : "?"; }
 
 // Case-insensitive compare treating '-' as '_'.
 static int same_name(const char *a, const char *b) {
@@ -62,5 +66,24 @@ bp_status bp_optimizer_from_name(const char *name, bp_optimizer *out) {
     int i = find(name, opt_names, BP_OPT_COUNT);
     if (i < 0 || !out) return unknown("optimizer", name, opt_names, BP_OPT_COUNT);
     *out = (bp_optimizer)i;
+    return BP_STATUS_OK;
+}
+
+bp_status bp_init_from_name(const char *name, bp_init *out) {
+    int i = find(name, init_names, BP_INIT_COUNT);
+    if (i < 0 && name && (same_name(name, "kaiming") || same_name(name, "he_uniform"))) i = BP_INIT_HE;
+    if (i < 0 && name && (same_name(name, "xavier") || same_name(name, "glorot_uniform"))) i = BP_INIT_GLOROT;
+    if (i < 0 && name && same_name(name, "pytorch")) i = BP_INIT_TORCH;
+    if (i < 0 || !out) return unknown("initialisation", name, init_names, BP_INIT_COUNT);
+    *out = (bp_init)i;
+    return BP_STATUS_OK;
+}
+
+bp_status bp_scale_from_name(const char *name, bp_scale *out) {
+    int i = find(name, scale_names, BP_SCALE_COUNT);
+    if (i < 0 && name && (same_name(name, "standardize") || same_name(name, "zscore"))) i = BP_SCALE_STANDARD;
+    if (i < 0 && name && same_name(name, "min_max")) i = BP_SCALE_MINMAX;
+    if (i < 0 || !out) return unknown("scaling", name, scale_names, BP_SCALE_COUNT);
+    *out = (bp_scale)i;
     return BP_STATUS_OK;
 }

@@ -88,10 +88,31 @@ bp_status bp_net_alloc(size_t n_layers, const uint32_t *sizes, const bp_act *act
     return BP_STATUS_OK;
 }
 
+// The bound b of the uniform [-b, b] the weights of layer L are drawn from
+// (formulas in backprop.h). AUTO: He-uniform for the ReLU family (keeps the
+// activation variance through half-rectified units), Glorot otherwise.
+static double init_bound(bp_init init, const struct bp_layer *L) {
+    double fan_in = L->n_in, fan_out = L->n_out;
+    if (init == BP_INIT_AUTO) {
+        int relu_like = L->act == BP_ACT_RELU || L->act == BP_ACT_LEAKY_RELU || L->act == BP_ACT_GELU;
+        init = relu_like ? BP_INIT_HE : BP_INIT_GLOROT;
+    }
+    switch (init) {
+    case BP_INIT_HE: return sqrt(6.0 / fan_in);
+    case BP_INIT_LECUN: return sqrt(3.0 / fan_in);
+    case BP_INIT_TORCH: return 1.0 / sqrt(fan_in);
+    default: return sqrt(6.0 / (fan_in + fan_out));
+    }
+}
+
 bp_status bp_net_create(size_t n_layers, const uint32_t *sizes, const bp_act *acts,
                         const bp_net_options *opt, bp_net **out) {
     bp_net_options defaults = bp_net_options_default();
     if (!opt) opt = &defaults;
+    if ((unsigned)opt->init >= BP_INIT_COUNT) {
+        if (out) *out = NULL;
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_net_create: unknown initialisation %d", (int)opt->init);
+    }
     bp_status st = bp_net_alloc(n_layers, sizes, acts, opt, out);
     if (st != BP_STATUS_OK) return st;
     bp_net *net = *out;
@@ -99,10 +120,7 @@ bp_status bp_net_create(size_t n_layers, const uint32_t *sizes, const bp_act *ac
     bp_rng_seed(&rng, opt->seed);
     for (size_t l = 0; l < n_layers; l++) {
         struct bp_layer *L = &net->layers[l];
-        // He-uniform for the ReLU family (keeps activation variance through
-        // half-rectified units), Glorot-uniform otherwise.
-        int he = L->act == BP_ACT_RELU || L->act == BP_ACT_LEAKY_RELU || L->act == BP_ACT_GELU;
-        double limit = he ? sqrt(6.0 / L->n_in) : sqrt(6.0 / (L->n_in + L->n_out));
+        double limit = init_bound(opt->init, L);
         size_t nw = (size_t)L->n_in * L->n_out;
         for (size_t i = 0; i < nw; i++)
             L->w[i] = (float)((2.0 * bp_rng_uniform(&rng) - 1.0) * limit);
@@ -118,6 +136,7 @@ bp_status bp_net_create(size_t n_layers, const uint32_t *sizes, const bp_act *ac
 
 void bp_net_destroy(bp_net *net) {
     if (!net) return;
+    bp_net_free_meta(net);
     bp_free(net->params);
     bp_free(net);
 }
@@ -138,7 +157,12 @@ bp_status bp_net_clone(const bp_net *net, bp_net **out) {
     if (st != BP_STATUS_OK) return st;
     bp_net *c = *out;
     memcpy(c->params, net->params, net->params_floats * sizeof(float));
-    return BP_STATUS_OK;
+    st = bp_net_copy_meta(c, net);
+    if (st != BP_STATUS_OK) {
+        bp_net_destroy(c);
+        *out = NULL;
+    }
+    return st;
 }
 
 size_t bp_net_n_layers(const bp_net *net) { return net ? net->n_layers : 0; }
@@ -205,6 +229,11 @@ void bp_net_forward_rows(const bp_net *net, const float *x, size_t n, float *y,
                          const bp_fwd_scratch *s, int logits) {
     const bp_kernel_table *k = net->k;
     const float *cur = x;
+    if (net->in_offset) {
+        // Layer 0 writes buf[0] (or y), so buf[1] holds the scaled input.
+        bp_scale_rows(x, s->buf[1], n, net->layers[0].n_in, net->in_offset, net->in_scale);
+        cur = s->buf[1];
+    }
     for (size_t l = 0; l < net->n_layers; l++) {
         const struct bp_layer *L = &net->layers[l];
         float *dst = l + 1 == net->n_layers ? y : s->buf[l & 1];
@@ -255,8 +284,9 @@ bp_status bp_net_predict_mt(const bp_net *net, const float *x, size_t n, float *
 #pragma omp for schedule(static)
         for (size_t c = 0; c < n_chunks; c++) {
             size_t r0 = c * PREDICT_CHUNK, rows = n - r0 < PREDICT_CHUNK ? n - r0 : PREDICT_CHUNK;
-            bp_net_forward_rows(net, x + r0 * net->layers[0].n_in, rows,
-                                y + r0 * net->layers[net->n_layers - 1].n_out, &s, 0);
+            size_t n_out = net->layers[net->n_layers - 1].n_out;
+            bp_net_forward_rows(net, x + r0 * net->layers[0].n_in, rows, y + r0 * n_out, &s, 0);
+            if (net->out_offset) bp_unscale_rows(y + r0 * n_out, rows, n_out, net->out_offset, net->out_scale);
         }
         bp_fpmode_restore(m);
     }

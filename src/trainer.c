@@ -250,8 +250,9 @@ static void dropout_row(const bp_trainer *tr, uint64_t seed, size_t row, size_t 
 }
 
 // Row of targets for sample src: one-hot of the label (or the label itself
-// for a single output), or the target values.
-static void fill_target(float *yr, const bp_data *d, size_t src, size_t n_out) {
+// for a single output), or the target values mapped by the network's
+// output scaling (the space the network is trained in).
+static void fill_target(float *yr, const bp_net *net, const bp_data *d, size_t src, size_t n_out) {
     if (d->n_classes) {
         if (n_out == 1) {
             yr[0] = (float)d->labels[src];
@@ -259,6 +260,8 @@ static void fill_target(float *yr, const bp_data *d, size_t src, size_t n_out) {
             memset(yr, 0, n_out * sizeof(float));
             yr[d->labels[src]] = 1.0f;
         }
+    } else if (net->out_offset) {
+        bp_scale_rows(d->targets + src * n_out, yr, 1, n_out, net->out_offset, net->out_scale);
     } else {
         memcpy(yr, d->targets + src * n_out, n_out * sizeof(float));
     }
@@ -462,11 +465,14 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
             if (r < tr->bad_row) tr->bad_row = r;
             break;
         }
+        if (net->in_offset) bp_scale_rows(x + r * n_in, x + r * n_in, 1, n_in, net->in_offset, net->in_scale);
     }
     bp_split(n, 1, team, t, &r0, &r1);
     for (size_t r = r0; r < r1; r++) {
         if (tr->src_data)
-            fill_target(tr->y + r * n_out, tr->src_data, tr->src_idx ? tr->src_idx[r] : r, n_out);
+            fill_target(tr->y + r * n_out, net, tr->src_data, tr->src_idx ? tr->src_idx[r] : r, n_out);
+        else if (net->out_offset)
+            bp_scale_rows(tr->src_y + r * n_out, tr->y + r * n_out, 1, n_out, net->out_offset, net->out_scale);
         else
             memcpy(tr->y + r * n_out, tr->src_y + r * n_out, n_out * sizeof(float));
     }
@@ -938,7 +944,7 @@ bp_status bp_net_evaluate(const bp_net *net, bp_loss loss, const bp_data *data, 
         for (size_t c = 0; c < n_chunks; c++) {
             size_t r0 = c * CHUNK, rows = n - r0 < CHUNK ? n - r0 : CHUNK;
             bp_net_forward_rows(net, data->x + r0 * n_in, rows, o, &s, logits);
-            for (size_t r = 0; r < rows; r++) fill_target(y + r * n_out, data, r0 + r, n_out);
+            for (size_t r = 0; r < rows; r++) fill_target(y + r * n_out, net, data, r0 + r, n_out);
             net->k->loss[loss](rows, n_out, o, y, NULL, lr, 1.0f);
             double sum = 0.0;
             size_t hits = 0;
