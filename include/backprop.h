@@ -274,7 +274,14 @@ BP_NODISCARD BP_API bp_status bp_net_predict_mt(const bp_net *net, const float *
                                                 float *y, int n_threads);
 
 /** Save to path: versioned little-endian format with a CRC-32, written to
- *  a temporary file and renamed, so an existing file survives a crash. */
+ *  a temporary file of this call's own in path's directory, fsync'ed and
+ *  renamed over path (then the directory is fsync'ed), so an existing file
+ *  survives a crash or a full disk. The new file keeps the mode of the one
+ *  it replaces (new files: 0666 less the umask). Thread-safe; concurrent
+ *  saves of one path all succeed and the last rename wins.
+ *  @retval BP_STATUS_IO_ERROR path is a directory, symbolic link, FIFO,
+ *          socket or device (never replaced), or creating, writing,
+ *          flushing or renaming failed (the temporary file is removed) */
 BP_NODISCARD BP_API bp_status bp_net_save(const bp_net *net, const char *path);
 /** Load a model. opt may be NULL (AUTO ISA). Truncated, corrupted or
  *  unknown-version files are rejected with BP_STATUS_FORMAT_ERROR. */
@@ -339,6 +346,13 @@ typedef struct bp_progress {
     double val_accuracy;   /**< likewise */
     double lr;             /**< learning rate in use */
     double elapsed_s;      /**< since training started */
+    /** At epoch end: BP_STATUS_OK, or why this epoch's checkpoint
+     *  (bp_train_options.checkpoint_path) could not be written. A failed
+     *  checkpoint does not stop training: bp_trainer_fit goes on and its
+     *  status is not affected, so this is where the failure shows. */
+    bp_status checkpoint_status;
+    /** The message of that failure (valid during the call), else NULL. */
+    const char *checkpoint_error;
 } bp_progress;
 
 /** Return non-zero to stop training (the call returns BP_STATUS_STOPPED). */
@@ -371,7 +385,10 @@ typedef struct bp_train_options {
     bp_progress_fn progress;
     void *progress_user;
     size_t progress_every; /**< call progress every N batches (0 = epoch ends only) */
-    const char *checkpoint_path; /**< written every checkpoint_every epochs */
+    const char *checkpoint_path; /**< written every checkpoint_every epochs;
+                                      a failure is reported through
+                                      bp_progress.checkpoint_status and
+                                      training goes on */
     uint32_t checkpoint_every;
 } bp_train_options;
 

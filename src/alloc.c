@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 // Checked-size, 64-byte aligned allocation; the one place the library
-// allocates, so tests can count allocations across training steps.
+// allocates, so tests can count allocations across training steps, count
+// the blocks still live, and make the N-th allocation fail. The counters
+// are C11 atomics: threads without OpenMP (or outside its teams) allocate
+// too, and a plain increment would lose counts.
 #define _DEFAULT_SOURCE 1 // madvise(MADV_HUGEPAGE) under -std=c11
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef __linux__
@@ -10,7 +14,20 @@
 
 #include "bp_internal.h"
 
-size_t bp_alloc_count;
+_Atomic size_t bp_alloc_count;
+_Atomic size_t bp_alloc_live;
+// Allocations left before the one that fails (0: none fails).
+static _Atomic size_t fail_countdown;
+
+void bp_alloc_fail_after(size_t n) { atomic_store(&fail_countdown, n); }
+
+// 1 when the hook says this allocation fails (then the hook is off).
+static int injected_failure(void) {
+    size_t left = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
+    while (left != 0)
+        if (atomic_compare_exchange_weak(&fail_countdown, &left, left - 1)) return left == 1;
+    return 0;
+}
 
 size_t bp_mul_size(size_t a, size_t b, int *ok) {
     if (a != 0 && b > SIZE_MAX / a) {
@@ -29,8 +46,8 @@ static void *alloc_zeroed(size_t count, size_t size, size_t huge_from) {
     if (!ok || bytes > SIZE_MAX - 64) return NULL;
     bytes = (bytes + 63) & ~(size_t)63;
     if (bytes == 0) bytes = 64;
-#pragma omp atomic
-    bp_alloc_count++;
+    atomic_fetch_add_explicit(&bp_alloc_count, 1, memory_order_relaxed);
+    if (injected_failure()) return NULL;
     size_t align = 64, block = bytes;
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     const size_t huge = (size_t)2 << 20;
@@ -43,6 +60,7 @@ static void *alloc_zeroed(size_t count, size_t size, size_t huge_from) {
 #endif
     void *p = aligned_alloc(align, block);
     if (!p) return NULL;
+    atomic_fetch_add_explicit(&bp_alloc_live, 1, memory_order_relaxed);
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     if (align > 64) (void)madvise(p, block, MADV_HUGEPAGE); // advice only: failure is harmless
 #endif
@@ -61,4 +79,8 @@ void *bp_alloc(size_t count, size_t size) { return alloc_zeroed(count, size, (si
 // last update of a batch-32 step on two threads take twice as long).
 void *bp_alloc_hot(size_t count, size_t size) { return alloc_zeroed(count, size, (size_t)1 << 18); }
 
-void bp_free(void *p) { free(p); }
+void bp_free(void *p) {
+    if (!p) return;
+    atomic_fetch_sub_explicit(&bp_alloc_live, 1, memory_order_relaxed);
+    free(p);
+}

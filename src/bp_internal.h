@@ -61,8 +61,16 @@ BP_INTERNAL void *bp_alloc_hot(size_t count, size_t size);
 BP_INTERNAL void bp_free(void *p);
 // a*b without overflow, or 0 (and *ok = 0).
 BP_INTERNAL size_t bp_mul_size(size_t a, size_t b, int *ok);
-// Allocation hook for tests: counts every bp_alloc call.
-BP_INTERNAL extern size_t bp_alloc_count;
+// Allocation hooks for tests: bp_alloc_count counts every bp_alloc and
+// bp_alloc_hot call, bp_alloc_live the blocks not yet freed (both atomic:
+// read them with a plain load).
+BP_INTERNAL extern _Atomic size_t bp_alloc_count;
+BP_INTERNAL extern _Atomic size_t bp_alloc_live;
+// Fault injection for tests: the n-th allocation from now (1 = the next
+// one) returns NULL as if memory were exhausted; 0 turns the hook off. It
+// fires once and then allocations succeed again. Process-wide and atomic,
+// so it counts allocations of every thread.
+BP_INTERNAL void bp_alloc_fail_after(size_t n);
 
 // ---- random numbers (rng.c) -----------------------------------------------
 typedef struct bp_rng {
@@ -162,6 +170,22 @@ BP_INTERNAL const float *bp_trainer_gradients(const bp_trainer *tr);
 BP_INTERNAL bp_status bp_trainer_time_phases(bp_trainer *tr);
 // Thread t's sums into work[] and wait[] (2L+4 each); returns 2L+4.
 BP_INTERNAL size_t bp_trainer_phase_times(const bp_trainer *tr, int t, double *work, double *wait);
+
+// ---- saving files (save.c) ------------------------------------------------
+// Replace path with len bytes of data, atomically: a temporary file of this
+// call's own in path's directory (mode: the replaced file's, or 0666 less the
+// umask), written, fsync'ed, renamed over path; then the directory is
+// fsync'ed and temporaries of path left by dead processes are removed.
+// Refuses (IO_ERROR) to replace anything but a regular file: a directory,
+// symbolic link, FIFO, socket or device. On failure the temporary file is
+// removed and path is unchanged. Thread-safe: concurrent saves of one path
+// both succeed, the last rename wins.
+BP_INTERNAL bp_status bp_save_file(const char *path, const void *data, size_t len);
+// Unlink the temporary files of the saves in flight in this process.
+// Async-signal-safe (no locks, no allocation; errno is kept): for a signal
+// handler that then ends the process. The saves in flight fail, their
+// targets unchanged. The library installs no handler itself.
+BP_INTERNAL void bp_save_discard_temps(void);
 
 // ---- model files (model_file.c) --------------------------------------------
 // Optional trainer state stored after the parameters.

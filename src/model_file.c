@@ -27,8 +27,8 @@
 //   3  class names:    u32 n, then n times: u32 length, bytes (no NUL)
 // Each section appears at most once.
 //
-// Saving writes "<path>.tmp.<pid>" and renames it over path, so a crash
-// mid-save leaves the previous file intact.
+// Saving goes through bp_save_file (save.c): a temporary file renamed over
+// path, so a crash mid-save leaves the previous file intact.
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -175,33 +175,9 @@ bp_status bp_model_write(const bp_net *net, const bp_ckpt_state *st, const char 
     }
     put_u32(&b, crc_of(b.p, b.len));
 
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        bp_free(b.p);
-        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "save: path too long");
-    }
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        bp_status r = bp_fail(BP_STATUS_IO_ERROR, "save: cannot create %s: %s", tmp, strerror(errno));
-        bp_free(b.p);
-        return r;
-    }
-    int ok = fwrite(b.p, 1, b.len, f) == b.len;
-    ok = (fflush(f) == 0) && ok;
-    ok = (fsync(fileno(f)) == 0) && ok;
-    ok = (fclose(f) == 0) && ok;
+    bp_status r = bp_save_file(path, b.p, b.len);
     bp_free(b.p);
-    if (!ok) {
-        int e = errno;
-        remove(tmp);
-        return bp_fail(BP_STATUS_IO_ERROR, "save: writing %s failed: %s", tmp, strerror(e));
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        remove(tmp);
-        return bp_fail(BP_STATUS_IO_ERROR, "save: cannot rename %s to %s: %s", tmp, path, strerror(e));
-    }
-    return BP_STATUS_OK;
+    return r;
 }
 
 static bp_status read_all(const char *path, unsigned char **out, size_t *len) {

@@ -736,7 +736,7 @@ static bp_status epoch_run(bp_trainer *tr, const bp_data *d, double t_start, dou
             bp_progress p = {tr->epoch, o->epochs, b + 1, batches, loss_sum / (double)seen,
                              d->n_classes ? (double)hits / (double)seen : -1.0,
                              dt > 0 ? (double)seen / dt : 0.0, 0, -1.0, -1.0, tr->lr,
-                             now_s() - t_start};
+                             now_s() - t_start, BP_STATUS_OK, NULL};
             if (o->progress(&p, o->progress_user)) {
                 *stop = 1;
                 break;
@@ -794,20 +794,22 @@ bp_status bp_trainer_fit(bp_trainer *tr, const bp_data *data) {
             st = bp_net_evaluate(tr->net, o->loss, o->validation, o->n_threads, &ev);
             if (st != BP_STATUS_OK) break;
         }
+        // A checkpoint that cannot be written does not end the run: the
+        // progress call reports it, and the caller's final save is what
+        // must not be lost.
+        bp_status ckpt = BP_STATUS_OK;
+        if (o->checkpoint_path && o->checkpoint_every && tr->epoch % o->checkpoint_every == 0)
+            ckpt = bp_trainer_save_checkpoint(tr, o->checkpoint_path);
         if (o->progress) {
             double dt = now_s() - t0;
             bp_progress p = {tr->epoch - 1, o->epochs, (data->n + tr->cap - 1) / tr->cap,
                              (data->n + tr->cap - 1) / tr->cap, loss, acc,
                              dt > 0 ? (double)data->n / dt : 0.0, 1, ev.loss, ev.accuracy, tr->lr,
-                             now_s() - t_start};
+                             now_s() - t_start, ckpt, ckpt != BP_STATUS_OK ? bp_last_error() : NULL};
             if (o->progress(&p, o->progress_user)) {
                 st = BP_STATUS_STOPPED;
                 break;
             }
-        }
-        if (o->checkpoint_path && o->checkpoint_every && tr->epoch % o->checkpoint_every == 0) {
-            st = bp_trainer_save_checkpoint(tr, o->checkpoint_path);
-            if (st != BP_STATUS_OK) break;
         }
         if (o->patience) {
             if (ev.loss < best_loss) {

@@ -511,15 +511,17 @@ Test(model_file, failed_save_keeps_old_file, .init = make_tmpdir, .fini = cleanu
     unsigned char before[4096], after[4096];
     size_t n_before = read_bytes(path, before, sizeof before);
 
-    // 1. The temporary file cannot be created: a directory sits at its name
-    //    ("<path>.tmp.<pid>"). This fails even for root.
-    char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    cr_assert_eq(mkdir(tmp, 0700), 0);
-    EXPECT_FAIL(bp_net_save(b, path), BP_STATUS_IO_ERROR, "cannot create");
-    cr_expect_eq(read_bytes(path, after, sizeof after), n_before);
+    // 1. The temporary file cannot be created: the target's name has 250
+    //    bytes, so "<name>.tmp.<pid>.<n>" exceeds the 255-byte limit of a
+    //    file name (ENAMETOOLONG). This fails even for root.
+    char long_name[251];
+    memset(long_name, 'm', 250);
+    long_name[250] = '\0';
+    const char *long_path = tpath(long_name);
+    write_bytes(long_path, before, n_before, 0);
+    EXPECT_FAIL(bp_net_save(b, long_path), BP_STATUS_IO_ERROR, "cannot create");
+    cr_expect_eq(read_bytes(long_path, after, sizeof after), n_before);
     cr_expect_eq(memcmp(before, after, n_before), 0, "the old model changed");
-    rmdir(tmp);
 
     // 2. An unwritable directory (meaningful only without root's override).
     if (geteuid() != 0) {
