@@ -209,8 +209,8 @@ bp_status bp_save_file(const char *path, const void *data, size_t len) {
         step = "closing";
     }
     if (!ok) {
-        r = bp_fail(BP_STATUS_IO_ERROR, "save: %s '%s' failed: %s (the previous file, if any, is unchanged)",
-                    step, tmp, strerror(e));
+        r = bp_fail(BP_STATUS_IO_ERROR, "save: %s '%s' failed: %s (the previous '%s', if any, is unchanged)",
+                    step, tmp, strerror(e), path);
         unlink(tmp);
         slot_release(slot);
         return r;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef _OPENMP
@@ -310,6 +311,16 @@ int cli_check_writable(const char *opt, const char *path) {
     }
     if (access(dir, W_OK | X_OK) != 0) {
         cli_error("%s: cannot write '%s': directory '%s': %s", opt, path, dir, strerror(errno));
+        return 0;
+    }
+    // Saves replace regular files only (a directory, link, FIFO or device
+    // would be refused at the end of training: say so before it starts).
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        cli_error("%s: '%s' is %s, not a regular file; give a file path", opt, path,
+                  S_ISDIR(st.st_mode) ? "a directory" : S_ISLNK(st.st_mode) ? "a symbolic link"
+                  : S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                  : "a special file");
         return 0;
     }
     return 1;

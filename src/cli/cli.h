@@ -28,6 +28,9 @@ extern const char *cli_prog;
 
 // One line on stderr: "<cli_prog>: <message>".
 void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+// Signal handler (main.c): removes the temporary files of saves in flight,
+// then ends the process by sig as if it had not been caught.
+void cli_signal_exit(int sig);
 
 // ---- option parsing (args.c) -------------------------------------------
 typedef enum cli_opt_kind {
@@ -114,11 +117,15 @@ typedef struct train_progress {
     double last_draw;
     int bar_on_screen;
     uint32_t epochs_done; // in this run (a resumed run starts past epoch 0)
+    const char *log_path;
+    int log_failed;          // a --log write failed (reported; the log stopped)
+    uint32_t ckpt_failures;  // checkpoints that could not be written (warned)
 } train_progress;
 void train_progress_init(train_progress *r, int quiet, int classify, uint32_t epochs, FILE *log);
 // The bp_progress_fn: draws, logs, and asks to stop after Ctrl-C.
 int train_progress_cb(const bp_progress *p, void *user);
-// Ctrl-C sets a flag that train_progress_cb turns into a stop request.
+// Ctrl-C sets a flag that train_progress_cb turns into a stop request; a
+// second Ctrl-C ends the program (cli_signal_exit).
 void train_sigint_catch(void);
 void train_sigint_restore(void);
 

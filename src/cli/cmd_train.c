@@ -84,6 +84,8 @@ static const char usage[] =
     "CSV 64 relu, adam 0.001, batch 32, 20 epochs. Classification trains with softmax cross-entropy\n"
     "(or binary cross-entropy for one sigmoid output), regression with mse.\n"
     "Ctrl-C stops training after the current batch and still saves the model.\n"
+    "A checkpoint that cannot be written is a warning: training goes on. A failed\n"
+    "--log write is an error (exit 1) once the model is saved.\n"
     "Exit status: 0 ok, 1 failure, 2 bad command line, 130 interrupted (model saved).\n";
 
 typedef struct preset {
@@ -514,8 +516,13 @@ static int build_trainer(const train_config *c, train_job *j) {
             return CLI_FAIL;
         }
         fputs("epoch,loss,accuracy,val_loss,val_accuracy,lr,elapsed_s,samples_per_s\n", j->log);
+        if (fflush(j->log) != 0 || ferror(j->log)) {
+            cli_error("--log: cannot write '%s': %s", a->log, strerror(errno));
+            return CLI_FAIL;
+        }
     }
     train_progress_init(&j->progress, a->quiet, j->classify, o->epochs, j->log);
+    j->progress.log_path = a->log;
     o->progress = train_progress_cb;
     o->progress_user = &j->progress;
     size_t batches = (j->fit->n + o->batch_size - 1) / o->batch_size;
@@ -616,6 +623,18 @@ static int report(const train_config *c, train_job *j) {
     }
     printf("model:     %s\n", c->output);
     fflush(stdout);
+    if (j->log) { // every row was flushed; closing can still report a late error
+        int closed = fclose(j->log) == 0;
+        j->log = NULL;
+        if (!closed && !j->progress.log_failed) {
+            cli_error("--log: writing '%s' failed: %s", c->a.log, strerror(errno));
+            return CLI_FAIL;
+        }
+    }
+    if (j->progress.log_failed) return CLI_FAIL; // reported when it happened; the model is saved
+    if (j->progress.ckpt_failures)
+        fprintf(stderr, "%s: warning: %u checkpoint%s not saved (see above); the model is saved\n", cli_prog,
+                j->progress.ckpt_failures, j->progress.ckpt_failures == 1 ? " was" : "s were");
     return j->fit_status == BP_STATUS_STOPPED ? 130 : CLI_OK;
 }
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // backprop: the command-line tool. Dispatches to the commands in cmd_*.c.
+#include <signal.h>
 #include <string.h>
 
+#include "bp_internal.h" // bp_save_discard_temps
 #include "cli.h"
 
 static const char usage[] =
@@ -39,7 +41,34 @@ static const command commands[] = {
     {"plot", cmd_plot},
 };
 
+void cli_signal_exit(int sig) {
+    bp_save_discard_temps();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+    raise(sig); // delivered when the handler returns: the usual death by sig
+}
+
+// SIGINT, SIGTERM and SIGHUP end the program as usual, but first remove the
+// temporary file of a save in flight (those ignored, as under nohup, stay
+// ignored). SIGXFSZ is ignored so that a write past `ulimit -f` fails with
+// EFBIG and is reported, instead of killing the program without a word.
+static void catch_signals(void) {
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGXFSZ, &sa, NULL);
+    sa.sa_handler = cli_signal_exit;
+    const int fatal[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        if (sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN) sigaction(fatal[i], &sa, NULL);
+}
+
 int main(int argc, char **argv) {
+    catch_signals();
     if (argc < 2) {
         fputs(usage, stderr);
         return CLI_USAGE;

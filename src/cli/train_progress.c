@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // backprop train: what the user sees while training runs (the progress
 // bar, one line per kept epoch, the --log CSV) and the Ctrl-C handler.
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,7 +12,7 @@ static volatile sig_atomic_t interrupted;
 static struct sigaction old_sigint;
 
 static void on_sigint(int sig) {
-    (void)sig;
+    if (interrupted) cli_signal_exit(sig);
     interrupted = 1;
 }
 
@@ -19,7 +20,6 @@ void train_sigint_catch(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
-    sa.sa_flags = SA_RESETHAND; // a second Ctrl-C kills as usual
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_sigint);
 }
@@ -71,7 +71,24 @@ int train_progress_cb(const bp_progress *p, void *user) {
             fputc(',', r->log);
             if (r->classify && p->val_accuracy >= 0) fprintf(r->log, "%.9g", p->val_accuracy);
             fprintf(r->log, ",%.9g,%.6f,%.1f\n", p->lr, p->elapsed_s, p->samples_per_s);
-            fflush(r->log);
+            // A full disk shows at the flush (or in the error flag, when an
+            // earlier buffered write failed): stop logging, say so, and let
+            // cmd_train fail once the model is saved.
+            if (fflush(r->log) != 0 || ferror(r->log)) {
+                if (r->bar_on_screen) fputc('\n', stderr);
+                r->bar_on_screen = 0;
+                cli_error("--log: writing '%s' failed at epoch %u: %s; training goes on, the log stops here",
+                          r->log_path, p->epoch + 1, strerror(errno));
+                r->log = NULL;
+                r->log_failed = 1;
+            }
+        }
+        if (p->checkpoint_status != BP_STATUS_OK) {
+            if (r->bar_on_screen) fputc('\n', stderr);
+            r->bar_on_screen = 0;
+            r->ckpt_failures++;
+            fprintf(stderr, "%s: warning: checkpoint after epoch %u not saved: %s; training goes on\n", cli_prog,
+                    p->epoch + 1, p->checkpoint_error ? p->checkpoint_error : bp_status_string(p->checkpoint_status));
         }
         if (!r->quiet) {
             int keep = p->epoch == 0 || p->epoch + 1 == p->epochs || (p->epoch + 1) % r->stride == 0;
