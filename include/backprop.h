@@ -130,6 +130,24 @@ typedef enum bp_scale {
     BP_SCALE_COUNT
 } bp_scale;
 
+/** Arithmetic of training's matrix products (bp_train_options.precision).
+ *  BP_PRECISION_BF16: the inputs of every matrix product of a training step
+ *  (activations, weights, output gradients; forward, data gradient and
+ *  weight gradient) are rounded to bfloat16 (round to nearest even; zero
+ *  and denormal inputs become zero, as AVX512-BF16's conversion does) and
+ *  the products are accumulated in float32. Master weights, optimizer
+ *  state, biases, losses, activation functions and their derivatives stay
+ *  float32, as do saved models and prediction/evaluation. Runs on
+ *  AVX512-BF16's vdpbf16ps where the CPU has it (bp_kernel_table's
+ *  bf16_kernels says which), elsewhere as the same rounding followed by
+ *  float32 FMAs (the same semantics, at float32 speed). Weights are
+ *  bit-identical for any thread count in either precision. */
+typedef enum bp_precision {
+    BP_PRECISION_FP32 = 0, /**< default: float32 products */
+    BP_PRECISION_BF16,     /**< bfloat16 inputs, float32 accumulation */
+    BP_PRECISION_COUNT
+} bp_precision;
+
 typedef struct bp_net bp_net;
 typedef struct bp_trainer bp_trainer;
 
@@ -146,6 +164,8 @@ BP_API const char *bp_version(void);
 BP_API const char *bp_act_name(bp_act act);
 BP_API const char *bp_loss_name(bp_loss loss);
 BP_API const char *bp_optimizer_name(bp_optimizer opt);
+/** "fp32" or "bf16"; "?" when out of range. */
+BP_API const char *bp_precision_name(bp_precision precision);
 /** Parse a name (case-insensitive; "leaky-relu" and "leaky_relu" both work).
  *  @retval BP_STATUS_INVALID_ARGUMENT unknown name (message lists the valid ones) */
 BP_NODISCARD BP_API bp_status bp_act_from_name(const char *name, bp_act *out);
@@ -157,6 +177,12 @@ BP_API const char *bp_init_name(bp_init init);
 BP_API const char *bp_scale_name(bp_scale scale);
 BP_NODISCARD BP_API bp_status bp_init_from_name(const char *name, bp_init *out);
 BP_NODISCARD BP_API bp_status bp_scale_from_name(const char *name, bp_scale *out);
+/** Parse "fp32" (also "float32", "f32") or "bf16" ("bfloat16"), case-insensitive.
+ *  @param name the name (NULL is an unknown name)
+ *  @param out receives the precision on success
+ *  @retval BP_STATUS_INVALID_ARGUMENT unknown name (the message lists the valid ones)
+ *  Thread-safe. */
+BP_NODISCARD BP_API bp_status bp_precision_from_name(const char *name, bp_precision *out);
 
 /* -------------------------------------------------------------- ISA info */
 
@@ -372,6 +398,7 @@ typedef struct bp_train_options {
     int shuffle;         /**< 1 (default): reshuffle every epoch */
     int n_threads;       /**< 0 = all cores (OpenMP's default team size) */
     int strict_ieee;     /**< 1: keep denormals (default flushes them to zero) */
+    bp_precision precision; /**< products in fp32 (default) or bf16; see bp_precision */
     bp_lr_schedule lr_schedule;
     uint32_t lr_step_epochs; /**< BP_LR_STEP period */
     float lr_gamma;      /**< BP_LR_STEP factor (0.1) */

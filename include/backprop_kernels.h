@@ -105,6 +105,16 @@ typedef struct bp_kernel_table {
     size_t gemm_ws_floats; /**< scratch gemm needs per thread */
     size_t gemm_mr, gemm_nr; /**< register tile, for partitioning work */
     bp_f32_dot_fn dot;
+    /** The bf16 mode's product (BP_PRECISION_BF16): gemm's contract, with
+     *  every element of A and B rounded to bfloat16 first (round to nearest
+     *  even, denormals to zero, as AVX512-BF16's conversion does) and the
+     *  products accumulated in float. Uses the same scratch (gemm_ws_floats)
+     *  and tile (gemm_mr, gemm_nr) as gemm. */
+    bp_f32_gemm_fn gemm_bf16;
+    /** How gemm_bf16 multiplies: "avx512bf16" (vdpbf16ps on bf16 pairs) or
+     *  "float fma" (the rounded inputs multiplied with float FMAs, the same
+     *  semantics on any CPU). */
+    const char *bf16_kernels;
 
     bp_f32_act_fwd_fn act_fwd[BP_ACT_COUNT]; /**< SOFTMAX entry NULL: use softmax */
     bp_f32_act_bwd_fn act_bwd[BP_ACT_COUNT]; /**< SOFTMAX entry NULL: fused in losses */

@@ -29,6 +29,10 @@
     void bp_f32_gemm__##isa(size_t m, size_t n, size_t k, const float *a, size_t a_rs,      \
                             size_t a_cs, const float *b, size_t b_rs, size_t b_cs, float *c, \
                             size_t c_rs, const float *bias, int accumulate, float *ws);     \
+    void bp_f32_gemm_bf16__##isa(size_t m, size_t n, size_t k, const float *a, size_t a_rs, \
+                                 size_t a_cs, const float *b, size_t b_rs, size_t b_cs,      \
+                                 float *c, size_t c_rs, const float *bias, int accumulate,  \
+                                 float *ws);                                                \
     float bp_f32_dot__##isa(size_t n, const float *x, const float *y);
 
 #define BP_DECLARE_ROWS(isa)                                                                \

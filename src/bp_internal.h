@@ -190,7 +190,8 @@ BP_INTERNAL void bp_save_discard_temps(void);
 // ---- model files (model_file.c) --------------------------------------------
 // Optional trainer state stored after the parameters.
 typedef struct bp_ckpt_state {
-    uint32_t optimizer;  // bp_optimizer
+    uint32_t optimizer;  // bp_optimizer in bits 0-15, bp_precision in bits 16-23
+                         // (0 in files from before bf16: fp32)
     uint32_t epoch;
     uint64_t step;
     uint64_t rng[4];

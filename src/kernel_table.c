@@ -18,6 +18,7 @@
         (t)->gemm_mr = BP_GEMM_##ISA##_MR;                                                   \
         (t)->gemm_nr = BP_GEMM_##ISA##_NR;                                                   \
         (t)->dot = bp_f32_dot__##isa;                                                        \
+        (t)->gemm_bf16 = bp_f32_gemm_bf16__##isa;                                            \
     } while (0)
 
 // Every elementwise, row and optimizer entry of an ISA (kernels/<isa>/
@@ -52,6 +53,8 @@ void bp_kernel_table_init_scalar(bp_kernel_table *t) {
     t->gemm_mr = 1;
     t->gemm_nr = 1;
     t->dot = bp_f32_dot__scalar;
+    t->gemm_bf16 = bp_f32_gemm_bf16__scalar;
+    t->bf16_kernels = "float fma";
     SET_ELEMENTWISE(t, scalar);
     t->act_fwd[BP_ACT_SOFTMAX] = NULL; // a row kernel (softmax), fused in the losses
     t->act_bwd[BP_ACT_SOFTMAX] = NULL;

@@ -11,12 +11,16 @@ static const char *const loss_names[BP_LOSS_COUNT] = {"mse", "softmax_xent", "si
 static const char *const opt_names[BP_OPT_COUNT] = {"sgd", "momentum", "nesterov", "adam", "adamw"};
 static const char *const init_names[BP_INIT_COUNT] = {"auto", "he", "glorot", "lecun", "torch"};
 static const char *const scale_names[BP_SCALE_COUNT] = {"none", "standard", "minmax"};
+static const char *const precision_names[BP_PRECISION_COUNT] = {"fp32", "bf16"};
 
 const char *bp_act_name(bp_act a) { return (unsigned)a < BP_ACT_COUNT ? act_names[a] : "?"; }
 const char *bp_loss_name(bp_loss l) { return (unsigned)l < BP_LOSS_COUNT ? loss_names[l] : "?"; }
 const char *bp_optimizer_name(bp_optimizer o) { return (unsigned)o < BP_OPT_COUNT ? opt_names[o] : "?"; }
 const char *bp_init_name(bp_init i) { return (unsigned)i < BP_INIT_COUNT ? init_names[i] : "?"; }
 const char *bp_scale_name(bp_scale s) { return (unsigned)s < BP_SCALE_COUNT ? scale_names[s] : "?"; }
+const char *bp_precision_name(bp_precision p) {
+    return (unsigned)p < BP_PRECISION_COUNT ? precision_names[p] : "?";
+}
 
 // Case-insensitive compare treating '-' as '_'.
 static int same_name(const char *a, const char *b) {
@@ -85,5 +89,14 @@ bp_status bp_scale_from_name(const char *name, bp_scale *out) {
     if (i < 0 && name && same_name(name, "min_max")) i = BP_SCALE_MINMAX;
     if (i < 0 || !out) return unknown("scaling", name, scale_names, BP_SCALE_COUNT);
     *out = (bp_scale)i;
+    return BP_STATUS_OK;
+}
+
+bp_status bp_precision_from_name(const char *name, bp_precision *out) {
+    int i = find(name, precision_names, BP_PRECISION_COUNT);
+    if (i < 0 && name && (same_name(name, "float32") || same_name(name, "f32"))) i = BP_PRECISION_FP32;
+    if (i < 0 && name && same_name(name, "bfloat16")) i = BP_PRECISION_BF16;
+    if (i < 0 || !out) return unknown("precision", name, precision_names, BP_PRECISION_COUNT);
+    *out = (bp_precision)i;
     return BP_STATUS_OK;
 }

@@ -27,6 +27,7 @@ struct bp_trainer {
     bp_net *net;
     bp_train_options opt;
     const bp_kernel_table *k;
+    bp_f32_gemm_fn gemm; // k->gemm, or k->gemm_bf16 in bf16 precision
     int team;            // threads per step
     size_t cap;          // batch capacity (rows)
     float *x;            // team x cap x n_in: the gathered batch, a copy per thread
@@ -128,6 +129,9 @@ static bp_status check_options(const bp_net *net, const bp_train_options *o) {
         return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: %d threads", fn, o->n_threads);
     if (o->lr_schedule == BP_LR_STEP && o->lr_step_epochs == 0)
         return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: step schedule needs lr_step_epochs > 0", fn);
+    if ((unsigned)o->precision >= BP_PRECISION_COUNT)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: unknown precision %d (expected 0 fp32 or 1 bf16)",
+                       fn, (int)o->precision);
     if ((unsigned)o->lr_schedule > BP_LR_COSINE)
         return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: unknown schedule %d", fn, (int)o->lr_schedule);
     return BP_STATUS_OK;
@@ -166,6 +170,7 @@ bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer
     tr->net = net;
     tr->opt = *opt;
     tr->k = net->k;
+    tr->gemm = opt->precision == BP_PRECISION_BF16 ? net->k->gemm_bf16 : net->k->gemm;
     tr->cap = opt->batch_size;
     tr->team = 1;
 #ifdef _OPENMP
@@ -487,7 +492,7 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
         // vectors (batch 32, 128-unit layer: 11-13 instead of 15-17 us).
         split_2d(tr, n, Ly->n_out, 2 * k->f32_lanes, t, team, &r0, &r1, &c0, &c1);
         if (r0 < r1 && c0 < c1) {
-            k->gemm(r1 - r0, c1 - c0, Ly->n_in, layer_input(tr, l, t) + r0 * Ly->n_in, Ly->n_in, 1,
+            tr->gemm(r1 - r0, c1 - c0, Ly->n_in, layer_input(tr, l, t) + r0 * Ly->n_in, Ly->n_in, 1,
                     Ly->w + c0 * Ly->n_in, 1, Ly->n_in, tr->z[l] + r0 * Ly->n_out + c0, Ly->n_out,
                     Ly->b + c0, 0, ws);
             act_block(tr, l, r0, r1, c0, c1);
@@ -545,7 +550,7 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
         const float *in = layer_input(tr, l, t);
         split_dw(tr, Ly->n_out, Ly->n_in, t, team, &r0, &r1, &c0, &c1);
         if (r0 < r1 && c0 < c1)
-            k->gemm(r1 - r0, c1 - c0, n, dz + r0, 1, Ly->n_out, in + c0, Ly->n_in, 1,
+            tr->gemm(r1 - r0, c1 - c0, n, dz + r0, 1, Ly->n_out, in + c0, Ly->n_in, 1,
                     gw + r0 * Ly->n_in + c0, Ly->n_in, NULL, 0, ws);
         bp_split(Ly->n_out, 16, team, t, &c0, &c1);
         if (c0 < c1) k->colsum(n, c1 - c0, dz + c0, Ly->n_out, gb + c0, 0);
@@ -553,7 +558,7 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
             float *da = tr->grad_buf[cur ^ 1];
             split_2d(tr, n, Ly->n_in, 2 * k->gemm_nr, t, team, &r0, &r1, &c0, &c1);
             if (r0 < r1 && c0 < c1) {
-                k->gemm(r1 - r0, c1 - c0, Ly->n_out, dz + r0 * Ly->n_out, Ly->n_out, 1,
+                tr->gemm(r1 - r0, c1 - c0, Ly->n_out, dz + r0 * Ly->n_out, Ly->n_out, 1,
                         Ly->w + c0, Ly->n_in, 1, da + r0 * Ly->n_in + c0, Ly->n_in, NULL, 0, ws);
                 size_t w = Ly->n_in;
                 const struct bp_layer *P = &net->layers[l - 1];
@@ -856,7 +861,8 @@ bp_status bp_trainer_save_checkpoint(const bp_trainer *tr, const char *path) {
         memcpy(state, tr->state1, P * sizeof(float));
         if (tr->state2) memcpy(state + P, tr->state2, P * sizeof(float));
     }
-    bp_ckpt_state st = {(uint32_t)tr->opt.optimizer, tr->epoch, tr->step,
+    uint32_t opt_word = (uint32_t)tr->opt.optimizer | (uint32_t)tr->opt.precision << 16;
+    bp_ckpt_state st = {opt_word, tr->epoch, tr->step,
                         {tr->rng.s[0], tr->rng.s[1], tr->rng.s[2], tr->rng.s[3]}, n_state, state};
     bp_status r = bp_model_write(tr->net, &st, path);
     bp_free(state);
@@ -881,8 +887,14 @@ bp_status bp_trainer_resume(bp_trainer *tr, const char *path) {
                loaded->layers[l].n_out == net->layers[l].n_out &&
                loaded->layers[l].act == net->layers[l].act;
     if (!same) r = bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: the checkpoint's layers differ from the network's", path);
-    else if (st.n_state != want || st.optimizer != (uint32_t)tr->opt.optimizer)
+    else if (st.n_state != want || (st.optimizer & 0xFFFFu) != (uint32_t)tr->opt.optimizer)
         r = bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: the checkpoint holds no matching optimizer state", path);
+    else if (st.optimizer >> 16 != (uint32_t)tr->opt.precision)
+        r = bp_fail(BP_STATUS_INVALID_ARGUMENT,
+                    "%s: the checkpoint was trained with %s products, this trainer uses %s "
+                    "(set the precision to match)",
+                    path, bp_precision_name((bp_precision)(st.optimizer >> 16)),
+                    bp_precision_name(tr->opt.precision));
     if (r == BP_STATUS_OK) {
         memcpy(tr->net->params, loaded->params, P * sizeof(float));
         if (tr->state1) memcpy(tr->state1, st.state, P * sizeof(float));

@@ -12,6 +12,7 @@ typedef struct {
     bp_loss loss;
     bp_optimizer opt;
     float dropout, clip;
+    bp_precision precision;
 } config;
 
 static bp_net *train_with_threads(const config *c, int threads, const bp_data *d) {
@@ -33,6 +34,7 @@ static bp_net *train_with_threads(const config *c, int threads, const bp_data *d
     o.n_threads = threads;
     o.dropout = c->dropout;
     o.clip_norm = c->clip;
+    o.precision = c->precision;
     cr_assert_eq(bp_train(net, d, &o), BP_STATUS_OK, "%s", bp_last_error());
     return net;
 }
@@ -50,8 +52,9 @@ static void check_config(const config *c) {
         for (size_t l = 0; l < 3; l++) {
             size_t nw = (size_t)bp_net_size(ref, l) * bp_net_size(ref, l + 1);
             cr_expect_eq(memcmp(bp_net_weights(ref, l), bp_net_weights(net, l), nw * sizeof(float)), 0,
-                         "%s/%s/%s: layer %zu weights differ between 1 and %d threads",
-                         bp_act_name(c->hidden), bp_loss_name(c->loss), bp_optimizer_name(c->opt), l + 1, t);
+                         "%s/%s/%s%s: layer %zu weights differ between 1 and %d threads",
+                         bp_act_name(c->hidden), bp_loss_name(c->loss), bp_optimizer_name(c->opt),
+                         c->precision == BP_PRECISION_BF16 ? " bf16" : "", l + 1, t);
             cr_expect_eq(memcmp(bp_net_bias(ref, l), bp_net_bias(net, l),
                                 bp_net_size(ref, l + 1) * sizeof(float)), 0,
                          "layer %zu biases differ between 1 and %d threads", l + 1, t);
@@ -69,18 +72,49 @@ static void check_config(const config *c) {
 }
 
 Test(determinism, relu_softmax_momentum) {
-    config c = {BP_ACT_RELU, BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT, BP_OPT_MOMENTUM, 0.0f, 0.0f};
+    config c = {BP_ACT_RELU, BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT, BP_OPT_MOMENTUM, 0.0f, 0.0f, BP_PRECISION_FP32};
     check_config(&c);
 }
 
 Test(determinism, tanh_adamw_dropout_clipping) {
-    config c = {BP_ACT_TANH, BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT, BP_OPT_ADAMW, 0.2f, 0.5f};
+    config c = {BP_ACT_TANH, BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT, BP_OPT_ADAMW, 0.2f, 0.5f, BP_PRECISION_FP32};
     check_config(&c);
 }
 
 Test(determinism, gelu_sigmoid_mse_nesterov) {
-    config c = {BP_ACT_GELU, BP_ACT_SIGMOID, BP_LOSS_MSE, BP_OPT_NESTEROV, 0.0f, 0.0f};
+    config c = {BP_ACT_GELU, BP_ACT_SIGMOID, BP_LOSS_MSE, BP_OPT_NESTEROV, 0.0f, 0.0f, BP_PRECISION_FP32};
     check_config(&c);
+}
+
+// bf16 products (bp_train_options.precision): the same rule. Each of the
+// two configurations also differs from its fp32 run, so the option is
+// really in effect.
+static void check_bf16(config c) {
+    check_config(&c);
+    enum { N = 300 };
+    static float x[N * 50];
+    static int32_t labels[N];
+    bp_test_fill(x, N * 50, -1.0f, 1.0f, 123);
+    for (int i = 0; i < N; i++) labels[i] = (int32_t)((i * 7 + (x[i * 50] > 0)) % 7);
+    bp_data d = {N, 50, x, 7, labels, 0, NULL};
+    bp_net *b = train_with_threads(&c, 2, &d);
+    c.precision = BP_PRECISION_FP32;
+    bp_net *f = train_with_threads(&c, 2, &d);
+    cr_expect_neq(memcmp(bp_net_weights(b, 0), bp_net_weights(f, 0),
+                         (size_t)bp_net_size(b, 0) * bp_net_size(b, 1) * sizeof(float)), 0,
+                  "bf16 training gave the fp32 weights");
+    bp_net_destroy(b);
+    bp_net_destroy(f);
+}
+
+Test(determinism, bf16_relu_softmax_momentum) {
+    check_bf16((config){BP_ACT_RELU, BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT, BP_OPT_MOMENTUM, 0.0f,
+                        0.0f, BP_PRECISION_BF16});
+}
+
+Test(determinism, bf16_tanh_adamw_dropout_clipping) {
+    check_bf16((config){BP_ACT_TANH, BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT, BP_OPT_ADAMW, 0.2f,
+                        0.5f, BP_PRECISION_BF16});
 }
 
 #ifdef _OPENMP

@@ -15,6 +15,7 @@
 
 #include "avx2/gemm-avx2.h"
 #include "avx512/gemm-avx512.h"
+#include "generic/bf16-round.h"
 
 // ---------------------------------------------------------------- tolerances
 //
@@ -36,6 +37,25 @@
 // one-sided bound is |c - exact| <= γ_{k+1}·S <= 1.01·(k+1)·u·S.
 // With inputs uniform in [-1, 1) a dropped or doubled term changes c by about
 // S/k, far above (k+2)·ε·S for every k tested, so these bounds catch real bugs.
+//
+// bf16 products (gemm_bf16, bp_precision): both implementations first round
+// every element of A and B to bf16 (generic/bf16-round.h; vcvtne2ps2bf16 on
+// AVX512-BF16, the same bit operation elsewhere). The bf16 unit roundoff
+// 2^-8 enters only there, and the oracle below rounds its inputs the same
+// way, so it plays no part in the bounds: what is left is float
+// accumulation. A product of two bf16 values (8 significant bits each) is
+// exact in float, so
+//  - scalar bf16 reference: s = C0 + bias, then k times s += a*b with a
+//    rounding only on the sum: at most k+1 roundings per term;
+//  - float-FMA emulation (every ISA without bf16 hardware): the same chain
+//    in the same order, each fma rounding once: bit-identical to the
+//    reference, and checked bitwise;
+//  - vdpbf16ps: per lane, acc = (acc + a1*b1) + a0*b0 for each bf16 pair,
+//    each accumulation rounded to nearest even (Intel SDM): again at most
+//    k+1 roundings per term, only in another order;
+// so the fp32 bounds above hold unchanged with S and the exact value taken
+// over the rounded inputs. A dropped or doubled pair still moves c by about
+// S/k, far above the bound.
 #define GEMM_GAMMA 1.01
 static double gemm_tol_vs_ref(size_t k, double s) {
     return GEMM_GAMMA * (double)(k + 2) * FLT_EPSILON * s;
@@ -157,9 +177,21 @@ static uint32_t bits(float x) {
 // Runs one product on table t and the scalar reference and checks every
 // element against both bounds and every padding float of C for writes.
 // Returns 0 and fills msg on the first failure.
+// The product a test runs: the table's fp32 gemm or its bf16 one.
+static bp_f32_gemm_fn product(const bp_kernel_table *t, int bf16) {
+    return bf16 ? t->gemm_bf16 : t->gemm;
+}
+
+// The value the oracle multiplies: the input itself, or its bf16 rounding.
+static double oracle_in(float x, int bf16) { return bf16 ? (double)bp_bf16_round(x) : (double)x; }
+
+// Whether a table's bf16 product emulates bf16 with float FMAs (and so must
+// equal the scalar bf16 reference bit for bit).
+static int bf16_emulated(const bp_kernel_table *t) { return strcmp(t->bf16_kernels, "float fma") == 0; }
+
 static int check_one(const bp_kernel_table *t, const bp_kernel_table *ref, arena *ar, int o,
                      size_t m, size_t n, size_t k, size_t pad, int use_bias, int accumulate,
-                     int where, uint64_t seed, char *msg, size_t msg_len) {
+                     int where, uint64_t seed, int bf16, char *msg, size_t msg_len) {
     layout L = make_layout(o, m, n, k, pad);
     size_t ea = extent2(m, k, L.a_rs, L.a_cs), eb = extent2(k, n, L.b_rs, L.b_cs);
     size_t ec = extent2(m, n, L.c_rs, 1);
@@ -177,9 +209,11 @@ static int check_one(const bp_kernel_table *t, const bp_kernel_table *ref, arena
     memcpy(c, ar->c0, ec * sizeof(float));
     memcpy(ar->cref, ar->c0, ec * sizeof(float));
 
-    t->gemm(m, n, k, a, L.a_rs, L.a_cs, b, L.b_rs, L.b_cs, c, L.c_rs, bias, accumulate, ar->ws);
-    ref->gemm(m, n, k, a, L.a_rs, L.a_cs, b, L.b_rs, L.b_cs, ar->cref, L.c_rs, bias, accumulate,
-              ar->ws);
+    product(t, bf16)(m, n, k, a, L.a_rs, L.a_cs, b, L.b_rs, L.b_cs, c, L.c_rs, bias, accumulate,
+                     ar->ws);
+    product(ref, bf16)(m, n, k, a, L.a_rs, L.a_cs, b, L.b_rs, L.b_cs, ar->cref, L.c_rs, bias,
+                       accumulate, ar->ws);
+    int bitwise = bf16 && bf16_emulated(t);
 
     for (size_t i = 0; i < m; i++) {
         for (size_t j = 0; j < n; j++) {
@@ -190,18 +224,21 @@ static int check_one(const bp_kernel_table *t, const bp_kernel_table *ref, arena
                 s += fabs((double)bias[j]);
             }
             for (size_t p = 0; p < k; p++) {
-                double x = (double)a[i * L.a_rs + p * L.a_cs] * b[p * L.b_rs + j * L.b_cs];
+                double x = oracle_in(a[i * L.a_rs + p * L.a_cs], bf16) *
+                           oracle_in(b[p * L.b_rs + j * L.b_cs], bf16);
                 ex += x;
                 s += fabs(x);
             }
             double got = c[i * L.c_rs + j], want = ar->cref[i * L.c_rs + j];
             double tr = gemm_tol_vs_ref(k, s), te = gemm_tol_vs_exact(k, s);
-            if (!(fabs(got - want) <= tr) || !(fabs(got - ex) <= te) || !(fabs(want - ex) <= te)) {
+            if (!(fabs(got - want) <= tr) || !(fabs(got - ex) <= te) || !(fabs(want - ex) <= te) ||
+                (bitwise && bits((float)got) != bits((float)want))) {
                 snprintf(msg, msg_len,
-                         "%s %s m=%zu n=%zu k=%zu pad=%zu bias=%d acc=%d where=%d: C(%zu,%zu) = "
-                         "%.9g, scalar %.9g, exact %.9g (bounds %.3g vs scalar, %.3g vs exact)",
-                         t->name, or_name[o], m, n, k, pad, use_bias, accumulate, where, i, j,
-                         got, want, ex, tr, te);
+                         "%s%s %s m=%zu n=%zu k=%zu pad=%zu bias=%d acc=%d where=%d: C(%zu,%zu) = "
+                         "%.9g, scalar %.9g, exact %.9g (bounds %.3g vs scalar%s, %.3g vs exact)",
+                         t->name, bf16 ? " bf16" : "", or_name[o], m, n, k, pad, use_bias,
+                         accumulate, where, i, j, got, want, ex, tr,
+                         bitwise ? " and bitwise" : "", te);
                 return 0;
             }
         }
@@ -224,7 +261,7 @@ static int interesting_n(size_t n, size_t nr) {
     return r8 == 0 || r8 == 1 || r8 == 7 || rt == 0 || rt == 1 || rt == nr - 1;
 }
 
-static void run_sweep(const bp_kernel_table *t, const bp_kernel_table *ref, arena *ar) {
+static void run_sweep(const bp_kernel_table *t, const bp_kernel_table *ref, arena *ar, int bf16) {
     static const size_t ks[] = {0, 1, 2, 3, 7, 16, 17, 64, 257};
     char msg[512];
     size_t mr = t->gemm_mr > 1 ? t->gemm_mr : 8, nr = t->gemm_nr > 1 ? t->gemm_nr : 16;
@@ -239,7 +276,7 @@ static void run_sweep(const bp_kernel_table *t, const bp_kernel_table *ref, aren
                 int opts = (int)((count * 7 + m) % 8);
                 size_t pad = (count % 3 == 0) ? 3 : 0;
                 int ok = check_one(t, ref, ar, o, m, n, ks[ki], pad, opts & 1, (opts >> 1) & 1,
-                                   (int)(count % 3), 1000 + count, msg, sizeof msg);
+                                   (int)(count % 3), 1000 + count, bf16, msg, sizeof msg);
                 cr_assert(ok, "%s", msg);
             }
         }
@@ -248,7 +285,7 @@ static void run_sweep(const bp_kernel_table *t, const bp_kernel_table *ref, aren
     for (size_t s = 0; s < 3; s++)
         for (int o = 0; o < OR_COUNT; o++) {
             int ok = check_one(t, ref, ar, o, big[s][0], big[s][1], 1024, 1, o & 1, (o >> 1) & 1,
-                               o % 3, 77 + s, msg, sizeof msg);
+                               o % 3, 77 + s, bf16, msg, sizeof msg);
             cr_assert(ok, "%s", msg);
         }
     // Widths past one column block (NC 240 on AVX-512 and NEON, 256 on AVX2), with a
@@ -258,7 +295,7 @@ static void run_sweep(const bp_kernel_table *t, const bp_kernel_table *ref, aren
     for (size_t s = 0; s < sizeof wide / sizeof wide[0]; s++)
         for (int o = 0; o < OR_COUNT; o++) {
             int ok = check_one(t, ref, ar, o, 9, wide[s], 300, 0, (o + 1) & 1, o == 1, o % 3,
-                               91 + s, msg, sizeof msg);
+                               91 + s, bf16, msg, sizeof msg);
             cr_assert(ok, "%s", msg);
         }
 }
@@ -295,7 +332,19 @@ Test(gemm, sweep_vs_scalar_and_oracle) {
     const bp_kernel_table *ref = bp_kernel_table_get(BP_ISA_SCALAR);
     arena ar;
     arena_init(&ar, ARENA_FLOATS);
-    for (int i = 0; i < n; i++) run_sweep(bp_kernel_table_get(isas[i]), ref, &ar);
+    for (int i = 0; i < n; i++) run_sweep(bp_kernel_table_get(isas[i]), ref, &ar, 0);
+    arena_free(&ar);
+}
+
+// The bf16 products of every ISA against the scalar bf16 reference and the
+// oracle on bf16-rounded inputs (bounds above; bitwise where emulated).
+Test(gemm, bf16_sweep_vs_scalar_and_oracle) {
+    bp_isa isas[BP_ISA_COUNT];
+    int n = bp_test_supported_isas(isas);
+    const bp_kernel_table *ref = bp_kernel_table_get(BP_ISA_SCALAR);
+    arena ar;
+    arena_init(&ar, ARENA_FLOATS);
+    for (int i = 0; i < n; i++) run_sweep(bp_kernel_table_get(isas[i]), ref, &ar, 1);
     arena_free(&ar);
 }
 
@@ -311,9 +360,11 @@ Test(gemm, blocked_sizes) {
     for (int i = 0; i < n; i++) {
         const bp_kernel_table *t = bp_kernel_table_get(isas[i]);
         for (int o = 0; o < OR_COUNT; o++) {
-            int ok = check_one(t, ref, &ar, o, 270, 261, 520, o == OR_GENERAL ? 0 : 2, 1, o & 1,
-                               o % 3, 4242 + (uint64_t)o, msg, sizeof msg);
-            cr_assert(ok, "%s", msg);
+            for (int bf16 = 0; bf16 < 2; bf16++) {
+                int ok = check_one(t, ref, &ar, o, 270, 261, 520, o == OR_GENERAL ? 0 : 2, 1,
+                                   o & 1, o % 3, 4242 + (uint64_t)o, bf16, msg, sizeof msg);
+                cr_assert(ok, "%s", msg);
+            }
         }
     }
     arena_free(&ar);
@@ -324,7 +375,9 @@ Test(gemm, blocked_sizes) {
 // product, then the same product as blocks with odd offsets and sizes, and
 // compare bits. Depth 300 crosses a KC block; bias and accumulate both on
 // and off.
-static void partition_case(const bp_kernel_table *t, int o, int use_bias, int accumulate) {
+static void partition_case(const bp_kernel_table *t, int o, int use_bias, int accumulate,
+                           int bf16) {
+    const bp_f32_gemm_fn gemm = product(t, bf16);
     const size_t m = 45, n = 131, k = 300;
     layout L = make_layout(o, m, n, k, 1);
     size_t ea = extent2(m, k, L.a_rs, L.a_cs), eb = extent2(k, n, L.b_rs, L.b_cs);
@@ -340,7 +393,7 @@ static void partition_case(const bp_kernel_table *t, int o, int use_bias, int ac
     bp_test_fill(c0, ec, -1.0f, 1.0f, 8);
     const float *bi = use_bias ? bias : NULL;
     memcpy(full, c0, ec * sizeof(float));
-    t->gemm(m, n, k, a, L.a_rs, L.a_cs, b, L.b_rs, L.b_cs, full, L.c_rs, bi, accumulate, ws);
+    gemm(m, n, k, a, L.a_rs, L.a_cs, b, L.b_rs, L.b_cs, full, L.c_rs, bi, accumulate, ws);
 
     // Row cuts and column cuts, odd and tile-straddling; every pair of
     // (row block, column block) is one call.
@@ -350,26 +403,26 @@ static void partition_case(const bp_kernel_table *t, int o, int use_bias, int ac
     for (size_t ri = 0; ri + 1 < sizeof rcut / sizeof rcut[0]; ri++)
         for (size_t ci = 0; ci + 1 < sizeof ccut / sizeof ccut[0]; ci++) {
             size_t r0 = rcut[ri], r1 = rcut[ri + 1], c0j = ccut[ci], c1j = ccut[ci + 1];
-            t->gemm(r1 - r0, c1j - c0j, k, a + r0 * L.a_rs, L.a_rs, L.a_cs, b + c0j * L.b_cs,
+            gemm(r1 - r0, c1j - c0j, k, a + r0 * L.a_rs, L.a_rs, L.a_cs, b + c0j * L.b_cs,
                     L.b_rs, L.b_cs, part + r0 * L.c_rs + c0j, L.c_rs, bi ? bi + c0j : NULL,
                     accumulate, ws);
         }
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++)
             cr_assert_eq(bits(full[i * L.c_rs + j]), bits(part[i * L.c_rs + j]),
-                         "%s %s bias=%d acc=%d: C(%zu,%zu) whole %a, in blocks %a", t->name,
-                         or_name[o], use_bias, accumulate, i, j, (double)full[i * L.c_rs + j],
+                         "%s%s %s bias=%d acc=%d: C(%zu,%zu) whole %a, in blocks %a", t->name,
+                         bf16 ? " bf16" : "", or_name[o], use_bias, accumulate, i, j, (double)full[i * L.c_rs + j],
                          (double)part[i * L.c_rs + j]);
     // Single rows and single columns, the finest split.
     memcpy(part, c0, ec * sizeof(float));
     for (size_t i = 0; i < m; i++)
-        t->gemm(1, n, k, a + i * L.a_rs, L.a_rs, L.a_cs, b, L.b_rs, L.b_cs, part + i * L.c_rs,
+        gemm(1, n, k, a + i * L.a_rs, L.a_rs, L.a_cs, b, L.b_rs, L.b_cs, part + i * L.c_rs,
                 L.c_rs, bi, accumulate, ws);
     cr_assert_eq(memcmp(full, part, ec * sizeof(float)), 0, "%s %s: row-by-row differs", t->name,
                  or_name[o]);
     memcpy(part, c0, ec * sizeof(float));
     for (size_t j = 0; j < n; j++)
-        t->gemm(m, 1, k, a, L.a_rs, L.a_cs, b + j * L.b_cs, L.b_rs, L.b_cs, part + j, L.c_rs,
+        gemm(m, 1, k, a, L.a_rs, L.a_cs, b + j * L.b_cs, L.b_rs, L.b_cs, part + j, L.c_rs,
                 bi ? bi + j : NULL, accumulate, ws);
     cr_assert_eq(memcmp(full, part, ec * sizeof(float)), 0, "%s %s: column-by-column differs",
                  t->name, or_name[o]);
@@ -388,7 +441,7 @@ Test(gemm, partition_invariance_bitwise) {
     for (int i = 0; i < n; i++) {
         const bp_kernel_table *t = bp_kernel_table_get(isas[i]);
         for (int o = 0; o < OR_COUNT; o++)
-            for (int opt = 0; opt < 4; opt++) partition_case(t, o, opt & 1, opt >> 1);
+            for (int opt = 0; opt < 8; opt++) partition_case(t, o, opt & 1, (opt >> 1) & 1, opt >> 2);
     }
 }
 
@@ -402,7 +455,8 @@ Test(gemm, nonfinite_propagation) {
     for (int ii = 0; ii < ni; ii++) {
         const bp_kernel_table *t = bp_kernel_table_get(isas[ii]);
         float *ws = aligned_alloc(64, (t->gemm_ws_floats + 16) * sizeof(float));
-        for (int o = 0; o < OR_COUNT; o++) {
+        for (int ob = 0; ob < 2 * OR_COUNT; ob++) {
+            int o = ob % OR_COUNT, bf16 = ob / OR_COUNT;
             layout L = make_layout(o, m, n, k, 0);
             size_t ea = extent2(m, k, L.a_rs, L.a_cs), eb = extent2(k, n, L.b_rs, L.b_cs);
             size_t ec = extent2(m, n, L.c_rs, 1);
@@ -418,8 +472,9 @@ Test(gemm, nonfinite_propagation) {
             for (size_t i = 0; i < m; i++)
                 for (size_t j = 0; j < n; j++) c[i * L.c_rs + j] = cr[i * L.c_rs + j] = 1.0f;
             c[9 * L.c_rs + 2] = cr[9 * L.c_rs + 2] = NAN; // accumulated C(9,2) -> NaN
-            t->gemm(m, n, k, a, L.a_rs, L.a_cs, b, L.b_rs, L.b_cs, c, L.c_rs, bias, 1, ws);
-            ref->gemm(m, n, k, a, L.a_rs, L.a_cs, b, L.b_rs, L.b_cs, cr, L.c_rs, bias, 1, ws);
+            product(t, bf16)(m, n, k, a, L.a_rs, L.a_cs, b, L.b_rs, L.b_cs, c, L.c_rs, bias, 1, ws);
+            product(ref, bf16)(m, n, k, a, L.a_rs, L.a_cs, b, L.b_rs, L.b_cs, cr, L.c_rs, bias, 1,
+                               ws);
             for (size_t i = 0; i < m; i++)
                 for (size_t j = 0; j < n; j++) {
                     float x = c[i * L.c_rs + j];
@@ -467,6 +522,44 @@ Test(gemm, zero_depth) {
                 cr_assert_eq(bits(c[i]), bits(acc ? (c0[i] + bias[i % 19]) : 0.0f), "%s", t->name);
         }
         free(ws);
+    }
+}
+
+// The bf16 rounding every bf16 product shares (generic/bf16-round.h), on
+// the cases Intel's convert_fp32_to_bfloat16 singles out.
+static float from_bits(uint32_t u) {
+    float x;
+    memcpy(&x, &u, 4);
+    return x;
+}
+
+Test(bf16, rounding) {
+    static const uint32_t cases[][2] = {
+        {0x3F800000u, 0x3F800000u}, // 1 is exact
+        {0x3F808000u, 0x3F800000u}, // halfway, even below: down
+        {0x3F818000u, 0x3F820000u}, // halfway, odd below: up to even
+        {0x3F808001u, 0x3F810000u}, // past halfway: up
+        {0x3F807FFFu, 0x3F800000u}, // below halfway: down
+        {0xBF808001u, 0xBF810000u}, // negative: magnitude rounds the same way
+        {0x7F7FFFFFu, 0x7F800000u}, // FLT_MAX rounds to +Inf
+        {0x7F800000u, 0x7F800000u}, // +Inf kept
+        {0xFF800000u, 0xFF800000u}, // -Inf kept
+        {0x7F800001u, 0x7FC00000u}, // signalling NaN: quiet, upper payload
+        {0xFFC12345u, 0xFFC10000u}, // quiet NaN: sign and upper payload kept
+        {0x00000001u, 0x00000000u}, // denormal to +0
+        {0x807FFFFFu, 0x80000000u}, // negative denormal to -0
+        {0x00800000u, 0x00800000u}, // FLT_MIN kept
+        {0x80000000u, 0x80000000u}, // -0 kept
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_assert_eq(bits(bp_bf16_round(from_bits(cases[i][0]))), cases[i][1],
+                     "bf16(0x%08x) = 0x%08x, expected 0x%08x", cases[i][0],
+                     bits(bp_bf16_round(from_bits(cases[i][0]))), cases[i][1]);
+    // Every result has 8 significant bits and is the nearest such value.
+    for (uint32_t u = 0x3F000000u; u < 0x40000000u; u += 0x1357u) {
+        float x = from_bits(u), r = bp_bf16_round(x);
+        cr_assert_eq(bits(r) & 0xFFFFu, 0u);
+        cr_assert(fabsf(r - x) <= 0x1p-9f * 2.0f, "0x%08x", u); // half an ulp of [1, 2) bf16
     }
 }
 

@@ -19,8 +19,20 @@
 // weights and targets are all O(1) here). 64 eps (S) = 3.8e-6 (S).
 #define GRAD_TOL_FACTOR (64.0 * 0x1.0p-24)
 #define FD_STEP 1e-6
+// bf16 precision: every input of a matrix product is rounded to bf16, a
+// relative error of at most u = 2^-8 (8 significant bits, round to nearest
+// even), while the oracle stays exact. Count the rounded factors on the
+// longest path into a gradient, dW_1 = dZ_1ᵀ·X of this 3-layer network:
+// forward Z_1, Z_2, Z_3 (2 factors each: 6), backward dA_2 = dZ_3·W_3 and
+// dA_1 = dZ_2·W_2 (2 each: 4), and dW_1 itself (2): 12 roundings, each a
+// first-order relative perturbation u of one factor, on top of the float32
+// ones above. With the same S (largest |g| + 1) the bound is
+// (12·2^-8 + 64·2^-24)·S = 0.047·S. A dropped or doubled term of a product
+// (about 1/8 of S at these widths) is still well outside it.
+#define GRAD_TOL_FACTOR_BF16 (12.0 * 0x1.0p-8 + GRAD_TOL_FACTOR)
 
-static void check_config(bp_act hidden, bp_act out_act, bp_loss loss, uint64_t seed) {
+static void check_config_p(bp_act hidden, bp_act out_act, bp_loss loss, uint64_t seed,
+                           bp_precision precision) {
     bp_isa isa = bp_test_isa();
     uint32_t sizes[] = {5, 7, 6, 3};
     bp_act acts[] = {hidden, hidden, out_act};
@@ -47,6 +59,7 @@ static void check_config(bp_act hidden, bp_act out_act, bp_loss loss, uint64_t s
     o.batch_size = N;
     o.n_threads = 1;
     o.strict_ieee = 1;
+    o.precision = precision;
     bp_trainer *tr = NULL;
     cr_assert_eq(bp_trainer_create(net, &o, &tr), BP_STATUS_OK, "%s", bp_last_error());
     float loss_f;
@@ -56,7 +69,10 @@ static void check_config(bp_act hidden, bp_act out_act, bp_loss loss, uint64_t s
     double min_z;
     double loss_d = oracle_loss(ref, loss, x, y, N, NULL, 0.0, &min_z);
     cr_assert(min_z > 100 * FD_STEP, "a pre-activation sits %g from a kink; pick another seed", min_z);
-    cr_assert(fabs(loss_d - loss_f) <= 1e-5 * (1.0 + fabs(loss_d)), "%s/%s loss %g vs oracle %g",
+    // The loss is computed from the forward pass: in bf16 its error is the
+    // forward part of the path above (6 roundings of u).
+    double loss_tol = precision == BP_PRECISION_BF16 ? 6.0 * 0x1.0p-8 : 1e-5;
+    cr_assert(fabs(loss_d - loss_f) <= loss_tol * (1.0 + fabs(loss_d)), "%s/%s loss %g vs oracle %g",
               bp_act_name(hidden), bp_loss_name(loss), (double)loss_f, loss_d);
 
     // Numeric gradient of every parameter, then the comparison.
@@ -81,17 +97,21 @@ static void check_config(bp_act hidden, bp_act out_act, bp_loss loss, uint64_t s
             if (fabs(fd[k]) > scale) scale = fabs(fd[k]);
         }
     }
-    double tol = GRAD_TOL_FACTOR * (scale + 1.0), worst = 0.0;
+    double tol = (precision == BP_PRECISION_BF16 ? GRAD_TOL_FACTOR_BF16 : GRAD_TOL_FACTOR) *
+                 (scale + 1.0),
+           worst = 0.0;
     for (size_t i = 0; i < k; i++) {
         double err = fabs((double)g[slot[i]] - fd[i]);
         if (err > worst) worst = err;
-        cr_expect(err <= tol, "%s hidden, %s output, %s loss, isa %s: parameter %zu: analytic %.9g, "
+        cr_expect(err <= tol, "%s hidden, %s output, %s loss, isa %s%s: parameter %zu: analytic %.9g, "
                   "finite difference %.9g (|diff| %.3g > tol %.3g)",
                   bp_act_name(hidden), bp_act_name(out_act), bp_loss_name(loss), bp_isa_name(isa),
-                  i, (double)g[slot[i]], fd[i], err, tol);
+                  precision == BP_PRECISION_BF16 ? " bf16" : "", i, (double)g[slot[i]], fd[i], err,
+                  tol);
     }
-    cr_log_info("%s/%s/%s on %s: worst |diff| %.3g, tol %.3g", bp_act_name(hidden),
-                bp_act_name(out_act), bp_loss_name(loss), bp_isa_name(isa), worst, tol);
+    cr_log_info("%s/%s/%s on %s%s: worst |diff| %.3g, tol %.3g", bp_act_name(hidden),
+                bp_act_name(out_act), bp_loss_name(loss), bp_isa_name(isa),
+                precision == BP_PRECISION_BF16 ? " bf16" : "", worst, tol);
     (void)where;
     free(fd);
     free(where);
@@ -99,6 +119,10 @@ static void check_config(bp_act hidden, bp_act out_act, bp_loss loss, uint64_t s
     bp_trainer_destroy(tr);
     bp_net_destroy(net);
     bp_net_destroy(ref);
+}
+
+static void check_config(bp_act hidden, bp_act out_act, bp_loss loss, uint64_t seed) {
+    check_config_p(hidden, out_act, loss, seed, BP_PRECISION_FP32);
 }
 
 static const bp_act hidden_acts[] = {BP_ACT_IDENTITY, BP_ACT_SIGMOID, BP_ACT_TANH,
@@ -118,6 +142,17 @@ Test(gradcheck, softmax_cross_entropy) {
 Test(gradcheck, sigmoid_binary_cross_entropy) {
     for (size_t i = 0; i < sizeof hidden_acts / sizeof hidden_acts[0]; i++)
         check_config(hidden_acts[i], BP_ACT_SIGMOID, BP_LOSS_SIGMOID_BCE, 31 + i);
+}
+
+// bf16 precision, every hidden activation, each loss (tolerance above).
+Test(gradcheck, bf16_every_loss) {
+    for (size_t i = 0; i < sizeof hidden_acts / sizeof hidden_acts[0]; i++) {
+        check_config_p(hidden_acts[i], hidden_acts[i], BP_LOSS_MSE, 11 + i, BP_PRECISION_BF16);
+        check_config_p(hidden_acts[i], BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT, 21 + i,
+                       BP_PRECISION_BF16);
+        check_config_p(hidden_acts[i], BP_ACT_SIGMOID, BP_LOSS_SIGMOID_BCE, 31 + i,
+                       BP_PRECISION_BF16);
+    }
 }
 
 // The step activation has no useful derivative; training uses the

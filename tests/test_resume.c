@@ -44,7 +44,7 @@ static void assert_same_params(bp_net *a, bp_net *b, const char *what) {
     }
 }
 
-static void resume_matches(bp_optimizer opt) {
+static void resume_matches_p(bp_optimizer opt, bp_precision precision) {
     char path[] = "/tmp/bp_ckpt_XXXXXX";
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
@@ -52,6 +52,7 @@ static void resume_matches(bp_optimizer opt) {
     // Uninterrupted: 6 epochs.
     bp_net *full = new_net();
     bp_train_options o = opts(opt, 6);
+    o.precision = precision;
     cr_assert_eq(bp_train(full, &data.d, &o), BP_STATUS_OK, "%s", bp_last_error());
     // Interrupted after 3 epochs (a callback stops it), checkpointed, and
     // resumed by a fresh trainer on a fresh network.
@@ -67,17 +68,38 @@ static void resume_matches(bp_optimizer opt) {
     bp_net_destroy(part);
 
     bp_net *resumed = new_net();
+    // The checkpoint records the precision: resuming in the other one is
+    // an error naming both.
+    bp_train_options other = o;
+    other.precision = precision == BP_PRECISION_BF16 ? BP_PRECISION_FP32 : BP_PRECISION_BF16;
+    cr_assert_eq(bp_trainer_create(resumed, &other, &tr), BP_STATUS_OK);
+    cr_assert_eq(bp_trainer_resume(tr, path), BP_STATUS_INVALID_ARGUMENT);
+    cr_expect(strstr(bp_last_error(), bp_precision_name(precision)) &&
+                  strstr(bp_last_error(), bp_precision_name(other.precision)),
+              "%s", bp_last_error());
+    bp_trainer_destroy(tr);
     cr_assert_eq(bp_trainer_create(resumed, &o, &tr), BP_STATUS_OK);
     cr_assert_eq(bp_trainer_resume(tr, path), BP_STATUS_OK, "%s", bp_last_error());
     cr_expect_eq(bp_trainer_epoch(tr), 3);
     cr_assert_eq(bp_trainer_fit(tr, &data.d), BP_STATUS_OK, "%s", bp_last_error());
     cr_expect_eq(bp_trainer_epoch(tr), 6);
     assert_same_params(full, resumed, bp_optimizer_name(opt));
+    if (precision == BP_PRECISION_BF16) { // and bf16 really trained differently
+        bp_net *fp32 = new_net();
+        bp_train_options of = o;
+        of.precision = BP_PRECISION_FP32;
+        cr_assert_eq(bp_train(fp32, &data.d, &of), BP_STATUS_OK);
+        cr_expect_neq(memcmp(bp_net_weights(fp32, 0), bp_net_weights(full, 0), 2 * 24 * sizeof(float)),
+                      0, "bf16 and fp32 runs gave the same weights");
+        bp_net_destroy(fp32);
+    }
     bp_trainer_destroy(tr);
     bp_net_destroy(resumed);
     bp_net_destroy(full);
     remove(path);
 }
+
+static void resume_matches(bp_optimizer opt) { resume_matches_p(opt, BP_PRECISION_FP32); }
 
 TestSuite(resume, .init = setup_data, .fini = teardown_data);
 
@@ -196,4 +218,8 @@ Test(resume, learning_rate_schedules) {
     for (int i = 2; i < 5; i++) cr_expect_lt(t.lrs[i], t.lrs[i - 1], "cosine must decrease");
     bp_net_destroy(net);
     bp_net_destroy(net2);
+}
+
+Test(resume, bf16_adam_resumes_bit_identically) {
+    resume_matches_p(BP_OPT_ADAM, BP_PRECISION_BF16);
 }

@@ -218,12 +218,27 @@ static void pack_b(size_t kc, size_t w, const float *b, size_t b_rs, size_t b_cs
     }
 }
 
-void bp_f32_gemm__avx2(size_t m, size_t n, size_t k, const float *a, size_t a_rs, size_t a_cs,
-                       const float *b, size_t b_rs, size_t b_cs, float *c, size_t c_rs,
-                       const float *bias, int accumulate, float *ws) {
+// Rounds the packed A block (MR-row panels of kc; the last panel's rows
+// past mc are not packed and not touched) and the packed B block (NR-column
+// panels, each 8-padded per p: kc * roundup(nc, 8) floats in all).
+static void round_block_a(float *wa, size_t mc, size_t kc) {
+    size_t full = mc / MR * MR;
+    bp_bf16_round_array(wa, full * kc);
+    if (full < mc)
+        for (size_t p = 0; p < kc; p++) bp_bf16_round_array(wa + full * kc + p * MR, mc - full);
+}
+
+// The blocked product; bf16 != 0 rounds both packed blocks to bf16 in place
+// (kernels/generic/bf16-round.h) before the micro-kernels read them: the
+// bf16 mode's semantics with float FMAs, bit-identical to the scalar bf16
+// reference (the products of rounded values are exact, so each FMA rounds
+// once, as the reference's add does).
+static void gemm_blocked(size_t m, size_t n, size_t k, const float *a, size_t a_rs, size_t a_cs,
+                         const float *b, size_t b_rs, size_t b_cs, float *c, size_t c_rs,
+                         const float *bias, int accumulate, float *ws, int bf16) {
     if (m == 0 || n == 0) return;
     if (!ws || k == 0) {
-        gemm_noscratch(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate);
+        gemm_noscratch(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate, bf16);
         return;
     }
     float *wa = ws;                                            // MC x KC (+ slack)
@@ -237,12 +252,14 @@ void bp_f32_gemm__avx2(size_t m, size_t n, size_t k, const float *a, size_t a_rs
                 size_t mr = mc - ir < MR ? mc - ir : MR;
                 pack_a(mr, kc, a + (ic + ir) * a_rs + pc * a_cs, a_rs, a_cs, wa + ir * kc);
             }
+            if (bf16) round_block_a(wa, mc, kc);
             for (size_t jc = 0; jc < n; jc += NC) {
                 const size_t nc = n - jc < NC ? n - jc : NC;
                 for (size_t jr = 0; jr < nc; jr += NR) {
                     size_t w = nc - jr < NR ? nc - jr : NR;
                     pack_b(kc, w, b + pc * b_rs + (jc + jr) * b_cs, b_rs, b_cs, wb + jr * kc);
                 }
+                if (bf16) bp_bf16_round_array(wb, kc * ((nc + 7) / 8 * 8));
                 for (size_t ir = 0; ir < mc; ir += MR) {
                     const size_t mr = mc - ir < MR ? mc - ir : MR;
                     const float *ap = wa + ir * kc;
@@ -257,4 +274,16 @@ void bp_f32_gemm__avx2(size_t m, size_t n, size_t k, const float *a, size_t a_rs
             }
         }
     }
+}
+
+void bp_f32_gemm__avx2(size_t m, size_t n, size_t k, const float *a, size_t a_rs, size_t a_cs,
+                       const float *b, size_t b_rs, size_t b_cs, float *c, size_t c_rs,
+                       const float *bias, int accumulate, float *ws) {
+    gemm_blocked(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate, ws, 0);
+}
+
+void bp_f32_gemm_bf16__avx2(size_t m, size_t n, size_t k, const float *a, size_t a_rs,
+                            size_t a_cs, const float *b, size_t b_rs, size_t b_cs, float *c,
+                            size_t c_rs, const float *bias, int accumulate, float *ws) {
+    gemm_blocked(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate, ws, 1);
 }

@@ -225,12 +225,27 @@ static void pack_b_block(size_t kc, size_t nc, const float *b, size_t b_rs, size
     }
 }
 
-void bp_f32_gemm__avx512(size_t m, size_t n, size_t k, const float *a, size_t a_rs, size_t a_cs,
+// Rounds the packed A block (MR-row panels of kc; the last panel's rows
+// past mc are not packed and not touched) and the packed B block (NR-column
+// panels, each 16-padded per p: kc * roundup(nc, 16) floats in all).
+static void round_block_a(float *wa, size_t mc, size_t kc) {
+    size_t full = mc / MR * MR;
+    bp_bf16_round_array(wa, full * kc);
+    if (full < mc)
+        for (size_t p = 0; p < kc; p++) bp_bf16_round_array(wa + full * kc + p * MR, mc - full);
+}
+
+// The blocked product; bf16 != 0 rounds both packed blocks to bf16 in place
+// (kernels/generic/bf16-round.h) before the micro-kernels read them: the
+// bf16 mode's semantics with float FMAs, bit-identical to the scalar bf16
+// reference (the products of rounded values are exact, so each FMA rounds
+// once, as the reference's add does).
+static void gemm_blocked(size_t m, size_t n, size_t k, const float *a, size_t a_rs, size_t a_cs,
                          const float *b, size_t b_rs, size_t b_cs, float *c, size_t c_rs,
-                         const float *bias, int accumulate, float *ws) {
+                         const float *bias, int accumulate, float *ws, int bf16) {
     if (m == 0 || n == 0) return;
     if (!ws || k == 0) {
-        gemm_noscratch(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate);
+        gemm_noscratch(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate, bf16);
         return;
     }
     float *wa = ws;                           // MC x KC: A block, MR-row panels
@@ -241,9 +256,11 @@ void bp_f32_gemm__avx512(size_t m, size_t n, size_t k, const float *a, size_t a_
             const size_t kc = k - pc < KC ? k - pc : KC;
             const int mode = pc > 0 ? CONTINUE_C : accumulate ? INIT_C : INIT_ZERO;
             pack_a_block(mc, kc, a + ic * a_rs + pc * a_cs, a_rs, a_cs, wa);
+            if (bf16) round_block_a(wa, mc, kc);
             for (size_t jc = 0; jc < n; jc += NC) {
                 const size_t nc = n - jc < NC ? n - jc : NC;
                 pack_b_block(kc, nc, b + pc * b_rs + jc * b_cs, b_rs, b_cs, wb);
+                if (bf16) bp_bf16_round_array(wb, kc * ((nc + 15) / 16 * 16));
                 for (size_t ir = 0; ir < mc; ir += MR) {
                     const size_t mr = mc - ir < MR ? mc - ir : MR;
                     const float *ap = wa + ir * kc;
@@ -258,4 +275,16 @@ void bp_f32_gemm__avx512(size_t m, size_t n, size_t k, const float *a, size_t a_
             }
         }
     }
+}
+
+void bp_f32_gemm__avx512(size_t m, size_t n, size_t k, const float *a, size_t a_rs, size_t a_cs,
+                       const float *b, size_t b_rs, size_t b_cs, float *c, size_t c_rs,
+                       const float *bias, int accumulate, float *ws) {
+    gemm_blocked(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate, ws, 0);
+}
+
+void bp_f32_gemm_bf16__avx512(size_t m, size_t n, size_t k, const float *a, size_t a_rs,
+                            size_t a_cs, const float *b, size_t b_rs, size_t b_cs, float *c,
+                            size_t c_rs, const float *bias, int accumulate, float *ws) {
+    gemm_blocked(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate, ws, 1);
 }

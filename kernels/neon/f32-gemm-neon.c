@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "gemm-neon.h"
+#include "generic/bf16-round.h"
 #include "ukernels.h"
 
 enum {
@@ -154,9 +155,13 @@ static void tile(size_t mr, size_t nr, size_t kc, const float *pa, const float *
     for (size_t r = 0; r < mr; r++) memcpy(c + r * c_rs, tmp + r * NR, nr * sizeof(float));
 }
 
-void bp_f32_gemm__neon(size_t m, size_t n, size_t k, const float *a, size_t a_rs, size_t a_cs,
-                       const float *b, size_t b_rs, size_t b_cs, float *c, size_t c_rs,
-                       const float *bias, int accumulate, float *ws) {
+// The blocked product; bf16 != 0 rounds both packed blocks (zero-padded
+// whole panels) to bf16 in place (generic/bf16-round.h) before the tiles
+// read them: bf16 mode with float FMAs, bit-identical to the scalar bf16
+// reference (products of rounded values are exact).
+static void gemm_blocked(size_t m, size_t n, size_t k, const float *a, size_t a_rs, size_t a_cs,
+                         const float *b, size_t b_rs, size_t b_cs, float *c, size_t c_rs,
+                         const float *bias, int accumulate, float *ws, int bf16) {
     if (m == 0 || n == 0) return;
     if (k == 0) {
         // Same first step as the tile: (accumulate ? C : 0) [+ bias].
@@ -177,9 +182,11 @@ void bp_f32_gemm__neon(size_t m, size_t n, size_t k, const float *a, size_t a_rs
             size_t kc = k - pc < KC ? k - pc : KC;
             int first = pc == 0;
             pack_b(kc, nc, b + pc * b_rs + jc * b_cs, b_rs, b_cs, pb);
+            if (bf16) bp_bf16_round_array(pb, (nc + NR - 1) / NR * NR * kc);
             for (size_t ic = 0; ic < m; ic += MC) {
                 size_t mc = m - ic < MC ? m - ic : MC;
                 pack_a(mc, kc, a + ic * a_rs + pc * a_cs, a_rs, a_cs, pa);
+                if (bf16) bp_bf16_round_array(pa, (mc + MR - 1) / MR * MR * kc);
                 for (size_t jr = 0; jr < nc; jr += NR) {
                     size_t nr = nc - jr < NR ? nc - jr : NR;
                     const float *tb = pb + jr * kc; // panel jr/NR, NR*kc floats each
@@ -193,6 +200,18 @@ void bp_f32_gemm__neon(size_t m, size_t n, size_t k, const float *a, size_t a_rs
             }
         }
     }
+}
+
+void bp_f32_gemm__neon(size_t m, size_t n, size_t k, const float *a, size_t a_rs, size_t a_cs,
+                       const float *b, size_t b_rs, size_t b_cs, float *c, size_t c_rs,
+                       const float *bias, int accumulate, float *ws) {
+    gemm_blocked(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate, ws, 0);
+}
+
+void bp_f32_gemm_bf16__neon(size_t m, size_t n, size_t k, const float *a, size_t a_rs,
+                            size_t a_cs, const float *b, size_t b_rs, size_t b_cs, float *c,
+                            size_t c_rs, const float *bias, int accumulate, float *ws) {
+    gemm_blocked(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate, ws, 1);
 }
 
 float bp_f32_dot__neon(size_t n, const float *x, const float *y) {

@@ -2,6 +2,7 @@
 // Scalar reference matrix product and dot product: plain loops, one float
 // accumulation per element in increasing p, no FMA contraction. The
 // reference every SIMD gemm is tested against; keep it obviously right.
+#include "generic/bf16-round.h"
 #include "ukernels.h"
 
 void bp_f32_gemm__scalar(size_t m, size_t n, size_t k, const float *a, size_t a_rs,
@@ -20,6 +21,30 @@ void bp_f32_gemm__scalar(size_t m, size_t n, size_t k, const float *a, size_t a_
             float aip = a[i * a_rs + p * a_cs];
             const float *bp = b + p * b_rs;
             for (size_t j = 0; j < n; j++) ci[j] += aip * bp[j * b_cs];
+        }
+    }
+}
+
+// The bf16 reference: the same loops with both inputs rounded to bf16
+// (kernels/generic/bf16-round.h) first. A product of two bf16 values is
+// exact in float, so each step s += a*b rounds once, like an FMA: every
+// product that emulates bf16 with float FMAs in the same order is
+// bit-identical to this one.
+void bp_f32_gemm_bf16__scalar(size_t m, size_t n, size_t k, const float *a, size_t a_rs,
+                              size_t a_cs, const float *b, size_t b_rs, size_t b_cs, float *c,
+                              size_t c_rs, const float *bias, int accumulate, float *ws) {
+    (void)ws;
+    for (size_t i = 0; i < m; i++) {
+        float *ci = c + i * c_rs;
+        for (size_t j = 0; j < n; j++) {
+            float s = accumulate ? ci[j] : 0.0f;
+            if (bias) s += bias[j];
+            ci[j] = s;
+        }
+        for (size_t p = 0; p < k; p++) {
+            float aip = bp_bf16_round(a[i * a_rs + p * a_cs]);
+            const float *bp = b + p * b_rs;
+            for (size_t j = 0; j < n; j++) ci[j] += aip * bp_bf16_round(bp[j * b_cs]);
         }
     }
 }

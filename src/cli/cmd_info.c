@@ -2,6 +2,7 @@
 // backprop info: version, CPU features, kernel sets, threads.
 #include <string.h>
 
+#include "backprop_kernels.h"
 #include "cli.h"
 
 static const char usage[] =
@@ -9,8 +10,8 @@ static const char usage[] =
     "\n"
     "Print the version, the CPU features the kernels use, the kernel sets compiled\n"
     "into this build and which of them this CPU supports, the active one (what\n"
-    "--isa auto picks; the BP_ISA environment variable overrides it) and the\n"
-    "default thread count.\n";
+    "--isa auto picks; the BP_ISA environment variable overrides it), how the\n"
+    "active set computes --precision bf16's products and the default thread count.\n";
 
 int cmd_info(int argc, char **argv) {
     cli_prog = "backprop info";
@@ -37,6 +38,10 @@ int cmd_info(int argc, char **argv) {
     bp_status st = bp_isa_resolve(BP_ISA_AUTO, &active);
     if (st == BP_STATUS_OK) printf("active ISA:     %s\n", bp_isa_name(active));
     else printf("active ISA:     (none: %s)\n", bp_last_error());
+    // --precision bf16's products on the active set: vdpbf16ps, or bf16
+    // rounding followed by float FMAs.
+    const bp_kernel_table *kt = st == BP_STATUS_OK ? bp_kernel_table_get(active) : NULL;
+    if (kt) printf("bf16 products:  %s\n", kt->bf16_kernels);
 #ifdef _OPENMP
     printf("threads:        %d (OpenMP)\n", cli_default_threads());
 #else

@@ -65,6 +65,8 @@ static const char usage[] =
     "  --warmup N            linear warm-up epochs\n"
     "  --clip F              clip the global gradient norm to F\n"
     "  --strict-ieee         keep denormals (default: flushed to zero while training)\n"
+    "  --precision P         fp32 (default) or bf16: matrix-product inputs rounded to\n"
+    "                        bfloat16, float32 sums; weights and the saved model stay fp32\n"
     "  --dropout P           drop probability on hidden-layer outputs (default 0.2\n"
     "                        for image data, else 0)\n"
     "  --patience N          early stopping on validation loss (needs --val-split\n"
@@ -120,6 +122,7 @@ typedef struct train_args {
     const char *loss, *optimizer, *lr, *momentum, *weight_decay, *batch, *epochs, *seed, *threads;
     const char *lr_schedule, *lr_step, *lr_gamma, *lr_min, *warmup, *clip, *dropout, *patience;
     const char *checkpoint, *checkpoint_every, *resume, *output, *log;
+    const char *precision;
     int quiet, strict_ieee;
 } train_args;
 
@@ -134,6 +137,7 @@ typedef struct train_config {
     bp_loss loss;
     bp_optimizer optimizer;
     bp_isa isa;
+    bp_precision precision;
     bp_lr_schedule schedule;
     bp_act act_list[MAX_LAYERS];
     size_t n_act;
@@ -184,6 +188,7 @@ static int parse_args(int argc, char **argv, train_config *c, int *help) {
         {"log", 0, CLI_OPT_VALUE, &a->log, NULL},
         {"quiet", 'q', CLI_OPT_FLAG, NULL, &a->quiet},
         {"strict-ieee", 0, CLI_OPT_FLAG, NULL, &a->strict_ieee},
+        {"precision", 0, CLI_OPT_VALUE, &a->precision, NULL},
     };
     const char *pos[1];
     size_t n_pos;
@@ -245,6 +250,10 @@ static int parse_args(int argc, char **argv, train_config *c, int *help) {
     }
     if (a->optimizer && bp_optimizer_from_name(a->optimizer, &c->optimizer) != BP_STATUS_OK) {
         cli_error("--optimizer: %s", bp_last_error());
+        return CLI_USAGE;
+    }
+    if (a->precision && bp_precision_from_name(a->precision, &c->precision) != BP_STATUS_OK) {
+        cli_error("--precision: %s", bp_last_error());
         return CLI_USAGE;
     }
     if (a->isa && bp_isa_from_name(a->isa, &c->isa) != BP_STATUS_OK) {
@@ -505,6 +514,7 @@ static int build_trainer(const train_config *c, train_job *j) {
     o->clip_norm = (float)c->clip;
     o->dropout = a->dropout ? (float)c->dropout : ps->dropout;
     o->strict_ieee = a->strict_ieee;
+    o->precision = c->precision;
     o->patience = (uint32_t)c->patience;
     o->validation = j->val;
     o->checkpoint_path = a->checkpoint;
@@ -555,10 +565,11 @@ static int run_training(const train_config *c, train_job *j) {
     const bp_train_options *o = &j->o;
     if (!c->a.quiet)
         fprintf(stderr, "training %s (%s, %zu parameters) on %s (%s)\n"
-                        "  %s, %s, lr %g, batch %zu, %u epochs, isa %s, %d thread%s\n",
+                        "  %s, %s, lr %g, batch %zu, %u epochs, isa %s%s, %d thread%s\n",
                 j->shape, j->actnames, bp_net_n_params(j->net), j->train.name, j->desc,
                 bp_loss_name(o->loss), bp_optimizer_name(o->optimizer), (double)o->learning_rate,
-                o->batch_size, o->epochs, bp_isa_name(bp_net_isa(j->net)), j->n_threads,
+                o->batch_size, o->epochs, bp_isa_name(bp_net_isa(j->net)),
+                o->precision == BP_PRECISION_BF16 ? ", bf16 products" : "", j->n_threads,
                 j->n_threads == 1 ? "" : "s");
     if (c->a.resume && !c->a.quiet) fprintf(stderr, "  resuming after epoch %u\n", j->start_epoch);
 
@@ -603,11 +614,12 @@ static int report(const train_config *c, train_job *j) {
     if (!evaluate(j, "training", j->fit, &ev)) return CLI_FAIL;
     printf("network:   %s %s (%zu parameters)\n", j->shape, j->actnames, bp_net_n_params(j->net));
     printf("data:      %s (%s)\n", j->train.name, j->desc);
-    printf("training:  %u epoch%s in %.2f s, %.0f samples/s (%s, %s, lr %g, batch %zu, isa %s, %d thread%s)\n",
+    printf("training:  %u epoch%s in %.2f s, %.0f samples/s (%s, %s, lr %g, batch %zu, isa %s%s, %d thread%s)\n",
            done_epochs, done_epochs == 1 ? "" : "s", wall,
            wall > 0 ? (double)j->fit->n * done_epochs / wall : 0.0, bp_loss_name(o->loss),
            bp_optimizer_name(o->optimizer), (double)o->learning_rate, o->batch_size,
-           bp_isa_name(bp_net_isa(j->net)), j->n_threads, j->n_threads == 1 ? "" : "s");
+           bp_isa_name(bp_net_isa(j->net)), o->precision == BP_PRECISION_BF16 ? ", bf16 products" : "",
+           j->n_threads, j->n_threads == 1 ? "" : "s");
     print_eval(j, "train:", &ev);
     if (j->val) {
         if (!evaluate(j, "validation", j->val, &ev)) return CLI_FAIL;
