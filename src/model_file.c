@@ -16,6 +16,8 @@
 //                         u32 tag, u64 length, u8 payload[length]
 //           if flags & 1: u32 optimizer, u32 epoch, u64 step, u64 rng[4],
 //                         u64 n_state, f32 state[n_state]
+//                         (optimizer: bp_optimizer in bits 0-15, the
+//                         training's bp_precision in bits 16-23)
 //   end-4   u32 CRC-32 (zlib) of every byte before it
 //
 // Sections carry optional parts of a model; adding a kind of section needs
