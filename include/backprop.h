@@ -38,6 +38,11 @@ extern "C" {
 /** "MAJOR.MINOR.PATCH" of these headers; bp_version() gives the library's. */
 #define BP_VERSION_STRING BP_VERSION_JOIN_(BP_VERSION_MAJOR, BP_VERSION_MINOR, BP_VERSION_PATCH)
 
+/** Most classes a data file may declare: labels run from 0 to
+ *  BP_MAX_CLASSES - 1. Loaders also refuse a largest label that the rows
+ *  cannot justify (see bp_data_load_csv). */
+#define BP_MAX_CLASSES 65536u
+
 /** Status codes returned by every fallible call. */
 typedef enum bp_status {
     BP_STATUS_OK = 0,
@@ -344,8 +349,18 @@ BP_NODISCARD BP_API bp_status bp_data_load_idx(const char *images_path, const ch
                                                bp_dataset *out);
 /** Load a CSV file of numbers. label_col selects the class-label column
  *  (0-based; -1 = last column); header: 1 = skip the first line, 0 = none,
- *  -1 = detect (skipped if it does not parse as numbers). If n_targets > 0,
- *  the last n_targets columns are float targets instead of a label. */
+ *  -1 = detect: the first line is a header when none of its non-empty
+ *  cells is a number (a line mixing numbers and text, like "1,,0", is read
+ *  as data and its bad cell reported). If n_targets > 0, the last n_targets
+ *  columns are float targets instead of a label. Labels are integers in
+ *  [0, BP_MAX_CLASSES); n_classes is the largest label + 1 (at least 2),
+ *  and a largest label of 256 or more must not exceed 16 x the number of
+ *  rows (a file of 3 rows cannot justify a 100000-way softmax). A line
+ *  longer than 1 GiB, or one holding a NUL byte, is refused as it is read,
+ *  so an endless or binary input (/dev/zero) fails at once.
+ *  @retval BP_STATUS_FORMAT_ERROR bad cell, label, line or column count;
+ *          the message names the line, the column, the value and the limit
+ *  @retval BP_STATUS_IO_ERROR the file cannot be opened or read */
 BP_NODISCARD BP_API bp_status bp_data_load_csv(const char *path, int label_col, int header,
                                                uint32_t n_targets, bp_dataset *out);
 /** Built-in data sets: "and", "or", "xor" (4 rows, n ignored), "spirals"
