@@ -144,6 +144,62 @@ int cli_default_threads(void);
 // Does the directory that would hold `path` exist and accept new files?
 int cli_check_writable(const char *opt, const char *path);
 
+// ---- progress lines (progress.c) ----------------------------------------------
+// Columns of the terminal on fd: TIOCGWINSZ, else $COLUMNS, else 80.
+int cli_term_width(int fd);
+// Seconds as "12.3s", "4:05" or "1:02:03".
+void cli_format_duration(double s, char *buf, size_t len);
+
+// The state shown by the in-epoch bar.
+typedef struct cli_bar {
+    uint32_t epoch, epochs; // epoch is 0-based
+    int epoch_width;        // digits of the epoch count
+    size_t batch, batches;  // steps done in this epoch, steps per epoch
+    double loss;            // running mean loss of the epoch
+    double accuracy;        // < 0: not shown
+    double samples_per_s;
+    double epoch_elapsed_s; // since the epoch began (the ETA is the epoch's rest)
+} cli_bar;
+// The bar as one line of at most width-1 characters (no newline, no escape
+// codes): fields are shortened or dropped until it fits.
+void cli_format_bar(const cli_bar *b, int width, char *buf, size_t len);
+
+// The line kept at the end of an epoch.
+typedef struct cli_epoch_line {
+    uint32_t epoch, epochs;
+    int epoch_width;
+    double loss, accuracy, val_loss, val_accuracy; // < 0: not shown
+    double lr, samples_per_s, elapsed_s, eta_s;
+} cli_epoch_line;
+// width <= 0 (not a terminal): the full line; else at most width-1 characters.
+void cli_format_epoch(const cli_epoch_line *e, int width, char *buf, size_t len);
+// text (words separated by spaces) on lines of at most width-1 characters,
+// continuation lines starting with indent; width <= 0: one line.
+void cli_print_wrapped(FILE *f, int width, const char *indent, const char *text);
+
+// ---- plot axes (plot_axis.c) ----------------------------------------------------
+#define CLI_AXIS_MAX_TICKS 24
+typedef struct cli_axis {
+    double lo, hi;  // the axis ends (ticks themselves on a linear axis)
+    double step;    // linear: the tick spacing, 1, 2 or 5 times a power of ten
+    int log;        // 1: log10 scale
+    int decimals;   // linear: digits after the point that the labels need
+    size_t n_ticks;
+    double ticks[CLI_AXIS_MAX_TICKS];
+} cli_axis;
+// A linear axis covering [lo, hi], clamped to [min_lo, max_hi] (use 0 for a
+// loss, 100 for a percentage; +-HUGE_VAL for none), with a step no smaller
+// than min_step and at most max_ticks ticks.
+void cli_axis_linear(double lo, double hi, double min_lo, double max_hi, double min_step, int max_ticks,
+                     cli_axis *a);
+// A log10 axis from the decade at or below lo to the one at or above hi
+// (0 < lo <= hi).
+void cli_axis_log(double lo, double hi, cli_axis *a);
+// Where v lies on the axis: 0 at lo, 1 at hi.
+double cli_axis_frac(const cli_axis *a, double v);
+// The tick label for v ("0.25", "40", "0.001", "1e-05").
+void cli_axis_label(const cli_axis *a, double v, char *buf, size_t len);
+
 // ---- commands -----------------------------------------------------------------
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

@@ -16,7 +16,12 @@ static const char usage[] =
     "loss panel (every column whose name contains \"loss\") and an accuracy panel\n"
     "(every column containing \"acc\"), against the epoch column.\n"
     "\n"
-    "  -o, --output PATH     the SVG to write (default: stdout)\n";
+    "Accuracy is drawn in percent, as train prints it. With 40 epochs or fewer\n"
+    "every epoch is marked with a point.\n"
+    "\n"
+    "  -o, --output PATH     the SVG to write (default: stdout)\n"
+    "  --log-y               loss on a log scale (losses that fall by decades);\n"
+    "                        losses of 0 are left out\n";
 
 #define MAX_COLS 32
 
@@ -134,63 +139,86 @@ static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
 typedef struct panel {
     const char *title;
     size_t cols[MAX_COLS], n;
+    double scale;  // 100 for accuracy: the log holds fractions, the CLI prints percent
+    int log_y;     // --log-y (loss panel only)
+    int is_loss;   // a loss is never below 0
 } panel;
 
-// Draw one panel at (x0, y0) of size w x h; returns the number of paths.
-static size_t draw_panel(FILE *o, const table *t, const double *x, const panel *p, double x0, double y0,
-                         double w, double h) {
-    const double ml = 64, mr = 16, mt = 28, mb = 40;
-    double px0 = x0 + ml, px1 = x0 + w - mr, py0 = y0 + mt, py1 = y0 + h - mb;
-    double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY, ymax = -INFINITY;
-    for (size_t r = 0; r < t->n_rows; r++) {
-        if (x[r] < xmin) xmin = x[r];
-        if (x[r] > xmax) xmax = x[r];
-        for (size_t k = 0; k < p->n; k++) {
-            double v = t->col[p->cols[k]][r];
-            if (isnan(v)) continue;
-            if (v < ymin) ymin = v;
-            if (v > ymax) ymax = v;
+// Sizes in SVG pixels. Tick labels are 11 px sans-serif: about 6.5 px per
+// character is a safe width for digits and lower-case names.
+enum { PLOT_W = 380, PLOT_H = 260, MARGIN_L = 64, MARGIN_T = 32, MARGIN_B = 46, LEGEND_GAP = 16,
+       MARGIN_R = 12, MARKER_MAX_POINTS = 40 };
+static const double CHAR_W = 6.5;
+
+static double legend_width(const table *t, const panel *p) {
+    size_t most = 0;
+    for (size_t k = 0; k < p->n; k++)
+        if (strlen(t->names[p->cols[k]]) > most) most = strlen(t->names[p->cols[k]]);
+    return 8 + 24 + 6 + CHAR_W * (double)most + 8;
+}
+
+static double panel_width(const table *t, const panel *p) {
+    return MARGIN_L + PLOT_W + LEGEND_GAP + legend_width(t, p) + MARGIN_R;
+}
+
+// The panel's y axis: from the data, a loss never below 0, accuracy within
+// 0-100%. On a log axis values <= 0 cannot be drawn and are left out.
+static void y_axis(const table *t, const panel *p, cli_axis *ax) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t k = 0; k < p->n; k++)
+        for (size_t r = 0; r < t->n_rows; r++) {
+            double v = t->col[p->cols[k]][r] * p->scale;
+            if (isnan(v) || (p->log_y && !(v > 0))) continue;
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
         }
+    if (p->log_y) {
+        cli_axis_log(lo, hi, ax);
+        return;
     }
-    if (xmax <= xmin) {
-        xmin -= 0.5;
-        xmax += 0.5;
-    }
-    if (ymax <= ymin) {
-        double pad = fabs(ymin) > 0 ? 0.5 * fabs(ymin) : 0.5;
-        ymin -= pad;
-        ymax += pad;
-    }
-    double span = ymax - ymin;
-    ymin -= 0.05 * span;
-    ymax += 0.05 * span;
-#define SX(v) (px0 + ((v) - xmin) / (xmax - xmin) * (px1 - px0))
-#define SY(v) (py1 - ((v) - ymin) / (ymax - ymin) * (py1 - py0))
+    int nonneg = lo >= 0 && (p->is_loss || p->scale == 100);
+    cli_axis_linear(lo, hi, nonneg ? 0 : -HUGE_VAL, p->scale == 100 && hi <= 100 ? 100 : HUGE_VAL, 0, 7, ax);
+}
+
+// Draw one panel with its top-left corner at x0.
+static void draw_panel(FILE *o, const table *t, const double *x, const cli_axis *xa, const panel *p, double x0) {
+    double px0 = x0 + MARGIN_L, px1 = px0 + PLOT_W, py0 = MARGIN_T, py1 = MARGIN_T + PLOT_H;
+    cli_axis ya;
+    y_axis(t, p, &ya);
+#define SX(v) (px0 + cli_axis_frac(xa, (v)) * PLOT_W)
+#define SY(v) (py1 - cli_axis_frac(&ya, (v)) * PLOT_H)
     fprintf(o, "  <g font-family=\"sans-serif\" font-size=\"11\">\n");
-    fprintf(o, "    <text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" text-anchor=\"middle\">", (px0 + px1) / 2, y0 + 18);
+    fprintf(o, "    <text x=\"%.1f\" y=\"%.1f\" font-size=\"13\" text-anchor=\"middle\">", (px0 + px1) / 2, 20.0);
     xml_text(o, p->title);
+    fputs(p->scale == 100 ? " (%)" : p->log_y ? " (log scale)" : "", o);
     fputs("</text>\n", o);
-    fprintf(o, "    <rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#888\"/>\n",
-            px0, py0, px1 - px0, py1 - py0);
-    for (int i = 0; i <= 4; i++) {
-        double v = ymin + (ymax - ymin) * i / 4.0, yy = SY(v);
-        fprintf(o, "    <line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>\n", px0, yy, px1, yy);
-        fprintf(o, "    <text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.4g</text>\n", px0 - 4, yy + 4, v);
-        double xv = xmin + (xmax - xmin) * i / 4.0;
-        fprintf(o, "    <text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.4g</text>\n", SX(xv), py1 + 14, xv);
+    char lab[64];
+    for (size_t i = 0; i < ya.n_ticks; i++) {
+        double yy = SY(ya.ticks[i]);
+        cli_axis_label(&ya, ya.ticks[i], lab, sizeof lab);
+        fprintf(o, "    <line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e4e4e4\"/>\n", px0, yy, px1, yy);
+        fprintf(o, "    <text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n", px0 - 5, yy + 4, lab);
     }
-    fprintf(o, "    <text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch</text>\n", (px0 + px1) / 2, py1 + 30);
-    size_t paths = 0;
+    for (size_t i = 0; i < xa->n_ticks; i++) {
+        double xx = SX(xa->ticks[i]);
+        cli_axis_label(xa, xa->ticks[i], lab, sizeof lab);
+        fprintf(o, "    <line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>\n", xx, py1, xx, py1 + 4);
+        fprintf(o, "    <text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", xx, py1 + 16, lab);
+    }
+    fprintf(o, "    <rect class=\"plot-area\" x=\"%.1f\" y=\"%.1f\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"#888\"/>\n",
+            px0, py0, PLOT_W, PLOT_H);
+    fprintf(o, "    <text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">epoch</text>\n", (px0 + px1) / 2, py1 + 34);
+    int markers = t->n_rows <= MARKER_MAX_POINTS;
     for (size_t k = 0; k < p->n; k++) {
         size_t c = p->cols[k];
         const char *color = colors[k % (sizeof colors / sizeof colors[0])];
         int dashed = strncmp(t->names[c], "val", 3) == 0;
-        fprintf(o, "    <path fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"%s d=\"", color,
+        fprintf(o, "    <path class=\"curve\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"%s d=\"", color,
                 dashed ? " stroke-dasharray=\"5,3\"" : "");
         int pen = 0;
         for (size_t r = 0; r < t->n_rows; r++) {
-            double v = t->col[c][r];
-            if (isnan(v)) {
+            double v = t->col[c][r] * p->scale;
+            if (isnan(v) || (p->log_y && !(v > 0))) {
                 pen = 0;
                 continue;
             }
@@ -198,28 +226,45 @@ static size_t draw_panel(FILE *o, const table *t, const double *x, const panel *
             pen = 1;
         }
         fputs("\"/>\n", o);
-        paths++;
-        double ly = py0 + 14 + 14.0 * (double)k;
+        if (markers) // few epochs: each one is a point that can be read
+            for (size_t r = 0; r < t->n_rows; r++) {
+                double v = t->col[c][r] * p->scale;
+                if (isnan(v) || (p->log_y && !(v > 0))) continue;
+                fprintf(o, "    <circle class=\"marker\" cx=\"%.2f\" cy=\"%.2f\" r=\"2.5\" fill=\"%s\" stroke=\"%s\"/>\n",
+                        SX(x[r]), SY(v), dashed ? "white" : color, color);
+            }
+    }
+    // The legend sits right of the plot area, where no curve can run.
+    double lx = px1 + LEGEND_GAP, lw = legend_width(t, p), lh = 8 + 16.0 * (double)p->n;
+    fprintf(o, "    <rect class=\"legend\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"white\" stroke=\"#bbb\"/>\n",
+            lx, py0, lw, lh);
+    for (size_t k = 0; k < p->n; k++) {
+        size_t c = p->cols[k];
+        const char *color = colors[k % (sizeof colors / sizeof colors[0])];
+        int dashed = strncmp(t->names[c], "val", 3) == 0;
+        double ly = py0 + 4 + 16.0 * (double)k + 8;
         fprintf(o, "    <line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2\"%s/>\n",
-                px1 - 110, ly - 4, px1 - 90, ly - 4, color, dashed ? " stroke-dasharray=\"5,3\"" : "");
-        fprintf(o, "    <text x=\"%.1f\" y=\"%.1f\">", px1 - 86, ly);
+                lx + 8, ly, lx + 32, ly, color, dashed ? " stroke-dasharray=\"5,3\"" : "");
+        fprintf(o, "    <text x=\"%.1f\" y=\"%.1f\">", lx + 38, ly + 4);
         xml_text(o, t->names[c]);
         fputs("</text>\n", o);
     }
     fputs("  </g>\n", o);
 #undef SX
 #undef SY
-    return paths;
 }
 
 int cmd_plot(int argc, char **argv) {
     cli_prog = "backprop plot";
     const char *output = NULL;
-    int help = 0;
-    const cli_opt opts[] = {{"output", 'o', CLI_OPT_VALUE, &output, NULL}};
+    int help = 0, log_y = 0;
+    const cli_opt opts[] = {
+        {"output", 'o', CLI_OPT_VALUE, &output, NULL},
+        {"log-y", 0, CLI_OPT_FLAG, NULL, &log_y},
+    };
     const char *pos[1];
     size_t n_pos;
-    int rc = cli_parse(argc, argv, opts, 1, pos, 1, &n_pos, &help);
+    int rc = cli_parse(argc, argv, opts, sizeof opts / sizeof opts[0], pos, 1, &n_pos, &help);
     if (rc != CLI_OK) return rc;
     if (help) {
         fputs(usage, stdout);
@@ -231,7 +276,7 @@ int cmd_plot(int argc, char **argv) {
     }
     table t;
     if (!read_table(pos[0], &t)) return CLI_FAIL;
-    panel loss = {"loss", {0}, 0}, acc = {"accuracy", {0}, 0};
+    panel loss = {"loss", {0}, 0, 1.0, log_y, 1}, acc = {"accuracy", {0}, 0, 100.0, 0, 0};
     size_t xcol = SIZE_MAX;
     for (size_t c = 0; c < t.n_cols; c++) {
         int any = 0;
@@ -259,26 +304,43 @@ int cmd_plot(int argc, char **argv) {
         cli_error("%s: no loss or accuracy columns to plot", pos[0]);
         goto out;
     }
+    // train --log writes accuracy as a fraction; a column already in percent
+    // (any value above 1) is drawn as it is.
+    for (size_t k = 0; k < acc.n; k++)
+        for (size_t r = 0; r < t.n_rows; r++)
+            if (t.col[acc.cols[k]][r] > 1.0) acc.scale = 1.0;
+    if (log_y) {
+        size_t positive = 0;
+        for (size_t k = 0; k < loss.n; k++)
+            for (size_t r = 0; r < t.n_rows; r++) positive += t.col[loss.cols[k]][r] > 0;
+        if (!positive) {
+            cli_error("--log-y: %s has no loss above 0 to draw on a log scale", pos[0]);
+            goto out;
+        }
+    }
+    double xlo = INFINITY, xhi = -INFINITY;
+    for (size_t r = 0; r < t.n_rows; r++) {
+        if (x[r] < xlo) xlo = x[r];
+        if (x[r] > xhi) xhi = x[r];
+    }
+    cli_axis xa; // epochs are whole numbers: no step below 1
+    cli_axis_linear(xlo, xhi, xlo >= 0 ? 0 : -HUGE_VAL, HUGE_VAL, 1, 7, &xa);
     int to_stdout = !output || strcmp(output, "-") == 0;
     o = to_stdout ? stdout : fopen(output, "w");
     if (!o) {
         cli_error("-o: cannot create '%s': %s", output, strerror(errno));
         goto out;
     }
-    int panels = (loss.n > 0) + (acc.n > 0);
-    double pw = 460, ph = 340;
+    double w_loss = loss.n ? panel_width(&t, &loss) : 0, w_acc = acc.n ? panel_width(&t, &acc) : 0;
+    double sw = w_loss + w_acc, sh = MARGIN_T + PLOT_H + MARGIN_B;
     fprintf(o, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
                "viewBox=\"0 0 %.0f %.0f\">\n  <title>",
-            pw * panels, ph, pw * panels, ph);
+            sw, sh, sw, sh);
     xml_text(o, pos[0]);
     fputs("</title>\n  <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n", o);
-    double x0 = 0;
-    if (loss.n) {
-        draw_panel(o, &t, x, &loss, x0, 0, pw, ph);
-        x0 += pw;
-    }
-    if (acc.n) draw_panel(o, &t, x, &acc, x0, 0, pw, ph);
+    if (loss.n) draw_panel(o, &t, x, &xa, &loss, 0);
+    if (acc.n) draw_panel(o, &t, x, &xa, &acc, w_loss);
     fputs("</svg>\n", o);
     int bad = ferror(o);
     bad = (to_stdout ? fflush(o) : fclose(o)) != 0 || bad;
