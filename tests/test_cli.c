@@ -417,7 +417,7 @@ Test(cli, eval_matches_library, .init = make_tmpdir, .fini = cleanup) {
     snprintf(want, sizeof want, "loss:      %.6f (softmax_xent)", ev.loss);
     cr_expect(strstr(r.out, want) != NULL, "lacks '%s':\n%s", want, r.out);
     cr_expect(strstr(r.out, "confusion matrix") != NULL, "%s", r.out);
-    cr_expect(strstr(r.out, "per-class accuracy") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "precision") != NULL, "%s", r.out);
     // The confusion matrix rows sum to the class counts (10 each).
     const char *m = strstr(r.out, "predicted class)\n");
     cr_assert_not_null(m);

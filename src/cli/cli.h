@@ -200,6 +200,27 @@ double cli_axis_frac(const cli_axis *a, double v);
 // The tick label for v ("0.25", "40", "0.001", "1e-05").
 void cli_axis_label(const cli_axis *a, double v, char *buf, size_t len);
 
+// ---- metrics (metrics.c) ------------------------------------------------------
+typedef struct cli_reg_metrics {
+    double mse, rmse, mae; // over all n x k outputs
+    double r2;             // mean over targets of 1 - SS_res/SS_tot; NaN if every target is constant
+    uint32_t r2_targets;   // targets that entered r2 (those that are not constant)
+} cli_reg_metrics;
+// pred and target: n x k, row-major. Returns 0 when n or k is 0.
+int cli_regression_metrics(const float *pred, const float *target, size_t n, uint32_t k,
+                           cli_reg_metrics *m);
+
+typedef struct cli_class_metric {
+    double precision, recall, f1;
+    size_t support;   // rows of the class (true)
+    size_t predicted; // rows predicted as the class
+    uint32_t classes; // macro: classes averaged (those seen or predicted at least once)
+} cli_class_metric;
+// From a K x K confusion matrix (rows: true class, columns: predicted):
+// per[K] per class, macro the unweighted mean over the classes that occur
+// as a true or predicted class. An empty denominator counts as 0.
+void cli_class_metrics(const size_t *confusion, uint32_t K, cli_class_metric *per, cli_class_metric *macro);
+
 // ---- commands -----------------------------------------------------------------
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
@@ -208,5 +229,6 @@ int cmd_info(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_export_c(int argc, char **argv);
+int cmd_draw(int argc, char **argv);
 
 #endif

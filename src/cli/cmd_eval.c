@@ -10,8 +10,10 @@
 static const char eval_usage[] =
     "usage: backprop eval MODEL --data SPEC [options]\n"
     "\n"
-    "Evaluate a saved model: loss, accuracy and, for classifiers, a confusion\n"
-    "matrix and per-class accuracy.\n"
+    "Evaluate a saved model: the loss and, for classifiers, accuracy, a confusion\n"
+    "matrix, and precision, recall and F1 per class and macro-averaged (classes\n"
+    "that neither occur nor are predicted are left out of the mean); for\n"
+    "regression mse, rmse, mae (over all outputs) and r2 (the mean over targets).\n"
     "\n"
     "  --data SPEC           and, or, xor, spirals, fashion-mnist, an IDX directory (its\n"
     "                        t10k-* files if present, else train-*), an IDX images file,\n"
@@ -189,14 +191,34 @@ int cmd_eval(int argc, char **argv) {
         } else {
             printf("\n(confusion matrix omitted: %u classes)\n", K);
         }
-        printf("\nper-class accuracy\n");
-        for (uint32_t i = 0; i < K; i++) {
-            size_t total = 0;
-            for (uint32_t j = 0; j < K; j++) total += confusion[(size_t)i * K + j];
-            if (total) printf("%6u  %6.2f%%  (%zu of %zu)\n", i, 100.0 * (double)confusion[(size_t)i * K + i] / (double)total,
-                              confusion[(size_t)i * K + i], total);
-            else printf("%6u       -   (no rows)\n", i);
+        cli_class_metric *per = malloc((size_t)K * sizeof *per), macro;
+        if (!per) {
+            cli_error("out of memory for %u classes", K);
+            goto out;
         }
+        cli_class_metrics(confusion, K, per, &macro);
+        printf("\n%-8s %9s %9s %9s %9s\n", "class", "precision", "recall", "F1", "rows");
+        for (uint32_t i = 0; i < K; i++)
+            printf("%-8u %9.4f %9.4f %9.4f %9zu\n", i, per[i].precision, per[i].recall, per[i].f1,
+                   per[i].support);
+        printf("%-8s %9.4f %9.4f %9.4f %9zu  (mean over %u classes)\n", "macro", macro.precision,
+               macro.recall, macro.f1, macro.support, macro.classes);
+        free(per);
+    } else {
+        y = malloc(d->n * (size_t)n_out * sizeof(float));
+        if (!y) {
+            cli_error("out of memory for %zu predictions", d->n);
+            goto out;
+        }
+        if (bp_net_predict_mt(net, d->x, d->n, y, (int)threads) != BP_STATUS_OK) {
+            cli_error("%s", bp_last_error());
+            goto out;
+        }
+        cli_reg_metrics m;
+        cli_regression_metrics(y, d->targets, d->n, n_out, &m);
+        printf("mse:       %.6g\nrmse:      %.6g\nmae:       %.6g\n", m.mse, m.rmse, m.mae);
+        if (m.r2_targets) printf("r2:        %.6f%s\n", m.r2, n_out > 1 ? " (mean over targets)" : "");
+        else printf("r2:        - (every target is constant)\n");
     }
     rc = CLI_OK;
 out:

@@ -19,6 +19,7 @@ static const char usage[] =
     "  summary    the layers and parameter counts of a saved model\n"
     "  export-c   write a saved model as a dependency-free C header\n"
     "  plot       draw the curves of a training log (train --log) as SVG\n"
+    "  draw       a picture of a saved network (SVG or Graphviz dot)\n"
     "\n"
     "'backprop COMMAND --help' describes a command's options.\n"
     "  --version  print the version\n"
@@ -39,6 +40,7 @@ static const command commands[] = {
     {"summary", cmd_summary},
     {"export-c", cmd_export_c},
     {"plot", cmd_plot},
+    {"draw", cmd_draw},
 };
 
 void cli_signal_exit(int sig) {
@@ -89,7 +91,7 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
-    cli_error("unknown command '%s' (expected train, eval, predict, info, summary, export-c or plot;"
+    cli_error("unknown command '%s' (expected train, eval, predict, info, summary, export-c, plot or draw;"
               " see 'backprop --help')", cmd);
     return CLI_USAGE;
 }
