@@ -46,7 +46,10 @@ static const char usage[] =
     "                        one per layer (the last is the output): identity, step,\n"
     "                        sigmoid, tanh, relu, leaky_relu, gelu, softmax\n"
     "  --isa NAME            kernel set: auto (default), scalar, avx2, avx512, neon\n"
-    "\n"
+    "\n";
+// The rest of the help: a second string, since C11 compilers need only
+// support 4095-character literals (-Woverlength-strings).
+static const char usage_training[] =
     "training:\n"
     "  --loss NAME           mse, softmax_xent, sigmoid_bce (default: from the output)\n"
     "  --optimizer NAME      sgd, momentum, nesterov, adam (default), adamw\n"
@@ -658,6 +661,7 @@ int cmd_train(int argc, char **argv) {
     if (rc != CLI_OK) return rc;
     if (help) {
         fputs(usage, stdout);
+        fputs(usage_training, stdout);
         return CLI_OK;
     }
     train_job j;
