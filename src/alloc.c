@@ -16,6 +16,7 @@
 
 _Atomic size_t bp_alloc_count;
 _Atomic size_t bp_alloc_live;
+_Atomic size_t bp_alloc_injected;
 // Allocations left before the one that fails (0: none fails).
 static _Atomic size_t fail_countdown;
 
@@ -25,7 +26,11 @@ void bp_alloc_fail_after(size_t n) { atomic_store(&fail_countdown, n); }
 static int injected_failure(void) {
     size_t left = atomic_load_explicit(&fail_countdown, memory_order_relaxed);
     while (left != 0)
-        if (atomic_compare_exchange_weak(&fail_countdown, &left, left - 1)) return left == 1;
+        if (atomic_compare_exchange_weak(&fail_countdown, &left, left - 1)) {
+            if (left != 1) return 0;
+            atomic_fetch_add(&bp_alloc_injected, 1);
+            return 1;
+        }
     return 0;
 }
 

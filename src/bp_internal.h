@@ -69,8 +69,10 @@ BP_INTERNAL extern _Atomic size_t bp_alloc_live;
 // Fault injection for tests: the n-th allocation from now (1 = the next
 // one) returns NULL as if memory were exhausted; 0 turns the hook off. It
 // fires once and then allocations succeed again. Process-wide and atomic,
-// so it counts allocations of every thread.
+// so it counts allocations of every thread. bp_alloc_injected counts the
+// failures it caused.
 BP_INTERNAL void bp_alloc_fail_after(size_t n);
+BP_INTERNAL extern _Atomic size_t bp_alloc_injected;
 
 // ---- random numbers (rng.c) -----------------------------------------------
 typedef struct bp_rng {
