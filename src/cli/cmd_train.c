@@ -89,6 +89,8 @@ static const char usage_training[] =
     "CSV 64 relu, adam 0.001, batch 32, 20 epochs. Classification trains with softmax cross-entropy\n"
     "(or binary cross-entropy for one sigmoid output), regression with mse.\n"
     "Ctrl-C stops training after the current batch and still saves the model.\n"
+    "A checkpoint that cannot be written is a warning: training goes on. A failed\n"
+    "--log write is an error (exit 1) once the model is saved.\n"
     "Exit status: 0 ok, 1 failure, 2 bad command line, 130 interrupted (model saved).\n";
 
 typedef struct preset {
