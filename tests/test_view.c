@@ -2,6 +2,7 @@
 // What the user sees: plot axes and layout, the progress bar on a terminal
 // (a pseudo-terminal of 80 and 40 columns), eval's metrics against values
 // worked out by hand, draw's picture, and "did you mean" hints.
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
@@ -315,4 +316,94 @@ Test(view, plot_ticks_nice_and_legend_clear_of_curves, .init = make_tmpdir, .fin
     cr_expect_eq(r.rc, 1);
     cr_expect(strstr(r.err, "no loss above 0") != NULL, "%s", r.err);
     result_free(&r);
+}
+
+// ---- the progress bar on a terminal ------------------------------------------------
+
+// Run the CLI on a pseudo-terminal of `cols` columns (stdin, stdout and
+// stderr all on it, as in an interactive shell) and return all it wrote.
+// COLUMNS is set wider than the terminal: the window size must win.
+static char *run_on_pty(int cols, const char *const *args, int *rc) {
+    struct winsize ws = {.ws_row = 24, .ws_col = (unsigned short)cols};
+    int master;
+    pid_t pid = forkpty(&master, NULL, NULL, &ws);
+    cr_assert(pid >= 0, "forkpty: %s", strerror(errno));
+    if (pid == 0) {
+        const char *argv[64];
+        size_t n = 0;
+        argv[n++] = BP_CLI_PATH;
+        while (args[n - 1] && n < 63) {
+            argv[n] = args[n - 1];
+            n++;
+        }
+        argv[n] = NULL;
+        setenv("COLUMNS", "250", 1);
+        execv(BP_CLI_PATH, (char *const *)argv);
+        _exit(127);
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (len + 4096 > cap) buf = realloc(buf, cap *= 2);
+        ssize_t k = read(master, buf + len, 4096);
+        if (k > 0) len += (size_t)k;
+        else if (k < 0 && errno == EINTR) continue;
+        else break; // EIO once the child has exited and closed its side
+    }
+    buf[len] = '\0';
+    close(master);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    *rc = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    return buf;
+}
+
+// Split on \r and \n, drop ANSI escape sequences (ESC [ ... letter), and
+// check every piece fits: at most cols-1 characters (the CLI leaves the
+// last column empty). Returns the number of bar redraws seen (pieces with a
+// step count "k/STEPS", samples/s and an ETA, and with a drawn bar "[==  ]"
+// when want_bar is set: 40 columns leave no room for it).
+static int check_width(const char *out, int cols, const char *steps, int want_bar) {
+    int bars = 0;
+    char line[4096];
+    size_t n = 0;
+    for (const char *p = out;; p++) {
+        if (*p == '\033' && p[1] == '[') {
+            p += 2;
+            while (*p && !((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z'))) p++;
+            if (!*p) break;
+            continue;
+        }
+        if (*p == '\r' || *p == '\n' || *p == '\0') {
+            line[n] = '\0';
+            cr_expect(n <= (size_t)cols - 1, "%d columns: a line of %zu characters: '%s'", cols, n, line);
+            if (strstr(line, steps) && strstr(line, "ETA") && strstr(line, "/s") &&
+                (!want_bar || strchr(line, '[')))
+                bars++;
+            n = 0;
+            if (!*p) break;
+            continue;
+        }
+        if (n + 1 < sizeof line) line[n++] = *p;
+    }
+    return bars;
+}
+
+Test(view, progress_fits_80_and_40_column_terminals, .init = make_tmpdir, .fini = cleanup) {
+    // 40000 spirals, 32000 after the validation split: 1000 steps of 32 per
+    // epoch, drawn about every 0.1 s; 4 epochs take about a second or more.
+    for (int k = 0; k < 2; k++) {
+        int cols = k == 0 ? 80 : 40, rc;
+        char *out = run_on_pty(cols,
+                               (const char *const[]){"train", "--samples", "40000", "--epochs", "4", "--val-split",
+                                                     "0.2", "--threads", "1", "-o", tpath("m.bpm"), NULL},
+                               &rc);
+        cr_assert_eq(rc, 0, "exit %d: %s", rc, out);
+        int bars = check_width(out, cols, "/1000", cols >= 80);
+        // Epoch lines are kept for all 4 epochs; the bar was drawn within them.
+        cr_expect(bars >= 1, "%d columns: no progress bar with step count, samples/s and ETA in:\n%s", cols, out);
+        cr_expect(strstr(out, "4/4") != NULL, "%s", out);
+        cr_expect(strstr(out, "model:") != NULL, "%s", out);
+        free(out);
+    }
 }

@@ -120,6 +120,9 @@ typedef struct train_progress {
     const char *log_path;
     int log_failed;          // a --log write failed (reported; the log stopped)
     uint32_t ckpt_failures;  // checkpoints that could not be written (warned)
+    double epoch_start;      // elapsed_s when the current epoch began
+    size_t steps_done;       // steps of the current epoch done (at the last call)
+    size_t steps;            // steps per epoch
 } train_progress;
 void train_progress_init(train_progress *r, int quiet, int classify, uint32_t epochs, FILE *log);
 // The bp_progress_fn: draws, logs, and asks to stop after Ctrl-C.

@@ -11,9 +11,11 @@
 // parse_args, a line in usage, and its check beside the others.
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -566,14 +568,19 @@ static int build_trainer(const train_config *c, train_job *j) {
 
 static int run_training(const train_config *c, train_job *j) {
     const bp_train_options *o = &j->o;
-    if (!c->a.quiet)
-        fprintf(stderr, "training %s (%s, %zu parameters) on %s (%s)\n"
-                        "  %s, %s, lr %g, batch %zu, %u epochs, isa %s%s, %d thread%s\n",
-                j->shape, j->actnames, bp_net_n_params(j->net), j->train.name, j->desc,
-                bp_loss_name(o->loss), bp_optimizer_name(o->optimizer), (double)o->learning_rate,
-                o->batch_size, o->epochs, bp_isa_name(bp_net_isa(j->net)),
-                o->precision == BP_PRECISION_BF16 ? ", bf16 products" : "", j->n_threads,
-                j->n_threads == 1 ? "" : "s");
+    if (!c->a.quiet) { // on a terminal, wrapped at its width
+        int width = j->progress.tty ? cli_term_width(STDERR_FILENO) : 0;
+        char line[2048];
+        snprintf(line, sizeof line, "training %s (%s, %zu parameters) on %s (%s)", j->shape, j->actnames,
+                 bp_net_n_params(j->net), j->train.name, j->desc);
+        cli_print_wrapped(stderr, width, "  ", line);
+        snprintf(line, sizeof line, "  %s, %s, lr %g, batch %zu, %u epochs, isa %s%s, %d thread%s",
+                 bp_loss_name(o->loss), bp_optimizer_name(o->optimizer), (double)o->learning_rate,
+                 o->batch_size, o->epochs, bp_isa_name(bp_net_isa(j->net)),
+                 o->precision == BP_PRECISION_BF16 ? ", bf16 products" : "", j->n_threads,
+                 j->n_threads == 1 ? "" : "s");
+        cli_print_wrapped(stderr, width, "    ", line);
+    }
     if (c->a.resume && !c->a.quiet) fprintf(stderr, "  resuming after epoch %u\n", j->start_epoch);
 
     train_sigint_catch();
@@ -583,8 +590,9 @@ static int run_training(const train_config *c, train_job *j) {
     train_sigint_restore();
     if (j->progress.bar_on_screen) fputc('\n', stderr);
     if (st == BP_STATUS_STOPPED) {
-        fprintf(stderr, "%s: interrupted in epoch %u (%u complete); keeping the model so far\n",
-                cli_prog, bp_trainer_epoch(j->tr) + 1, bp_trainer_epoch(j->tr));
+        fprintf(stderr, "%s: interrupted in epoch %u after %zu of %zu steps (%u epoch%s complete); keeping the model so far\n",
+                cli_prog, bp_trainer_epoch(j->tr) + 1, j->progress.steps_done, j->progress.steps,
+                bp_trainer_epoch(j->tr), bp_trainer_epoch(j->tr) == 1 ? "" : "s");
     } else if (st != BP_STATUS_OK) {
         cli_error("%s", bp_last_error());
         return CLI_FAIL;
@@ -601,11 +609,23 @@ static int evaluate(const train_job *j, const char *what, const bp_data *d, bp_e
     return 0;
 }
 
+// A summary line on stdout; on a terminal, wrapped at its width with the
+// continuation under the value column.
+static void say(const char *fmt, ...) CLI_PRINTF(1, 2);
+static void say(const char *fmt, ...) {
+    char line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    cli_print_wrapped(stdout, isatty(STDOUT_FILENO) ? cli_term_width(STDOUT_FILENO) : 0, "           ", line);
+}
+
 // "train:     loss 0.1234  accuracy 98.00%  (100 rows)".
 static void print_eval(const train_job *j, const char *label, const bp_eval *ev) {
-    printf("%-10s loss %.4f", label, ev->loss);
-    if (j->classify && ev->accuracy >= 0) printf("  accuracy %.2f%%", 100.0 * ev->accuracy);
-    printf("  (%zu rows)\n", ev->n);
+    char acc[48] = "";
+    if (j->classify && ev->accuracy >= 0) snprintf(acc, sizeof acc, "  accuracy %.2f%%", 100.0 * ev->accuracy);
+    say("%-10s loss %.4f%s  (%zu rows)", label, ev->loss, acc, ev->n);
 }
 
 // The summary on stdout, then the model file.
@@ -615,11 +635,17 @@ static int report(const train_config *c, train_job *j) {
     double wall = j->wall_s;
     bp_eval ev;
     if (!evaluate(j, "training", j->fit, &ev)) return CLI_FAIL;
-    printf("network:   %s %s (%zu parameters)\n", j->shape, j->actnames, bp_net_n_params(j->net));
-    printf("data:      %s (%s)\n", j->train.name, j->desc);
-    printf("training:  %u epoch%s in %.2f s, %.0f samples/s (%s, %s, lr %g, batch %zu, isa %s%s, %d thread%s)\n",
-           done_epochs, done_epochs == 1 ? "" : "s", wall,
-           wall > 0 ? (double)j->fit->n * done_epochs / wall : 0.0, bp_loss_name(o->loss),
+    say("network:   %s %s (%zu parameters)", j->shape, j->actnames, bp_net_n_params(j->net));
+    say("data:      %s (%s)", j->train.name, j->desc);
+    // An interrupted run also did part of an epoch: its steps count too.
+    size_t part_rows = j->progress.steps_done * o->batch_size;
+    if (part_rows > j->fit->n) part_rows = j->fit->n;
+    double rows = (double)j->fit->n * done_epochs + (double)part_rows;
+    char part[96] = "";
+    if (j->progress.steps_done)
+        snprintf(part, sizeof part, " and %zu of %zu steps", j->progress.steps_done, j->progress.steps);
+    say("training:  %u epoch%s%s in %.2f s, %.0f samples/s (%s, %s, lr %g, batch %zu, isa %s%s, %d thread%s)",
+           done_epochs, done_epochs == 1 ? "" : "s", part, wall, wall > 0 ? rows / wall : 0.0, bp_loss_name(o->loss),
            bp_optimizer_name(o->optimizer), (double)o->learning_rate, o->batch_size,
            bp_isa_name(bp_net_isa(j->net)), o->precision == BP_PRECISION_BF16 ? ", bf16 products" : "",
            j->n_threads, j->n_threads == 1 ? "" : "s");
@@ -636,7 +662,7 @@ static int report(const train_config *c, train_job *j) {
         cli_error("-o: %s", bp_last_error());
         return CLI_FAIL;
     }
-    printf("model:     %s\n", c->output);
+    say("model:     %s", c->output);
     fflush(stdout);
     if (j->log) { // every row was flushed; closing can still report a late error
         int closed = fclose(j->log) == 0;

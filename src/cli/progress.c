@@ -60,8 +60,24 @@ static void add(line *l, const char *fmt, ...) {
     else l->n += (size_t)k;
 }
 
-// The layouts, richest first. Each level drops or shortens something.
-enum { LEVELS = 6 };
+// The layouts, richest first: each row says what a level keeps. The first
+// that fits the width wins (the bar takes the room left, 8 to 40 columns);
+// a terminal narrower than the last is cut.
+typedef struct layout {
+    int wide;     // two spaces between fields, "samples/s", accuracy to 0.01%
+    int word;     // "epoch" before the count
+    int acc;      // accuracies
+    int loss;     // the loss (the bar) / the validation loss (epoch lines)
+    int speed;    // samples/s and elapsed time
+} layout;
+
+static const layout bar_layouts[] = {
+    {1, 1, 1, 1, 1}, {0, 1, 1, 1, 1}, {0, 0, 1, 1, 1}, {0, 0, 0, 1, 1}, {0, 0, 0, 0, 1},
+};
+static const layout epoch_layouts[] = {
+    {1, 1, 1, 1, 1}, {0, 1, 1, 1, 1}, {0, 0, 1, 1, 1}, {0, 0, 1, 1, 0}, {0, 0, 0, 1, 0}, {0, 0, 0, 0, 0},
+};
+#define N_LAYOUTS(a) (sizeof a / sizeof a[0])
 
 void cli_format_bar(const cli_bar *b, int width, char *buf, size_t len) {
     int room = width - 1; // the last column is left empty: writing it puts
@@ -75,38 +91,37 @@ void cli_format_bar(const cli_bar *b, int width, char *buf, size_t len) {
     cli_format_duration(b->epoch_elapsed_s, el, sizeof el);
     cli_format_duration(eta, et, sizeof et);
     format_rate(b->samples_per_s, rate, sizeof rate);
-    int epw = b->epoch_width, stw = 1;
+    int stw = 1;
     for (size_t v = b->batches; v >= 10; v /= 10) stw++;
     line l;
-    for (int level = 0; level < LEVELS; level++) {
+    for (size_t level = 0; level < N_LAYOUTS(bar_layouts); level++) {
+        const layout *y = &bar_layouts[level];
+        const char *sp = y->wide ? "  " : " ";
+        int last = level + 1 == N_LAYOUTS(bar_layouts);
+        // The fields after the bar, measured first.
+        line tail = {.n = 0};
+        tail.s[0] = '\0';
+        add(&tail, "%*zu/%zu", stw, b->batch, b->batches);
+        if (y->loss) add(&tail, "%sloss %.4f", sp, b->loss);
+        if (y->acc && b->accuracy >= 0)
+            add(&tail, y->wide ? "%sacc %6.2f%%" : "%sacc %.1f%%", sp, 100.0 * b->accuracy);
+        add(&tail, y->wide ? "%s%s samples/s" : "%s%s/s", sp, rate);
+        add(&tail, "%s%s%sETA %s", sp, el, sp, et);
         l.n = 0;
         l.s[0] = '\0';
-        int full = level < 2;
-        add(&l, full ? "epoch %*u/%u " : "%*u/%u ", epw, b->epoch + 1, b->epochs);
-        size_t bar_at = l.n; // the bar goes here, in the room left over
-        add(&l, "%*zu/%zu", stw, b->batch, b->batches);
-        if (level < 4) add(&l, full ? "  loss %.4f" : " loss %.4f", b->loss);
-        if (level < 3 && b->accuracy >= 0) add(&l, full ? "  acc %6.2f%%" : " acc %.1f%%", 100.0 * b->accuracy);
-        if (level == 0) add(&l, "  %s samples/s", rate);
-        else add(&l, " %s/s", rate);
-        add(&l, full ? "  %s  ETA %s" : " %s ETA %s", el, et);
-        int left = room - (int)l.n;
-        int bar_w = left - 3; // "[" bar "] "
+        add(&l, y->word ? "epoch %*u/%u " : "%*u/%u ", b->epoch_width, b->epoch + 1, b->epochs);
+        int bar_w = room - (int)l.n - (int)tail.n - 3; // "[" bar "] "
         if (bar_w > 40) bar_w = 40;
-        if (bar_w >= 8 || level == LEVELS - 1) {
-            if (bar_w >= 4) {
-                char tail[512];
-                snprintf(tail, sizeof tail, "%s", l.s + bar_at);
-                l.n = bar_at;
-                l.s[l.n] = '\0';
-                int fill = (int)(frac * bar_w + 0.5);
-                char bar[48];
-                for (int i = 0; i < bar_w; i++) bar[i] = i < fill ? '=' : ' ';
-                bar[bar_w] = '\0';
-                add(&l, "[%s] %s", bar, tail);
-            }
-            if ((int)l.n <= room) break;
+        if (bar_w < 8 && !last) continue;
+        if (bar_w >= 4) {
+            int fill = (int)(frac * bar_w + 0.5);
+            char bar[48];
+            for (int i = 0; i < bar_w; i++) bar[i] = i < fill ? '=' : ' ';
+            bar[bar_w] = '\0';
+            add(&l, "[%s] ", bar);
         }
+        add(&l, "%s", tail.s);
+        break;
     }
     if ((int)l.n > room) l.s[room] = '\0'; // narrower than any layout: cut
     snprintf(buf, len, "%s", l.s);
@@ -118,21 +133,24 @@ void cli_format_epoch(const cli_epoch_line *e, int width, char *buf, size_t len)
     cli_format_duration(e->eta_s, et, sizeof et);
     format_rate(e->samples_per_s, rate, sizeof rate);
     line l;
-    // Without a width (not a terminal) the full line, as log readers expect.
-    int levels = width > 0 ? 5 : 1;
-    for (int level = 0; level < levels; level++) {
+    // Without a width (not a terminal) the full line of old, as log readers
+    // expect; on a terminal the first layout that fits.
+    size_t levels = width > 0 ? N_LAYOUTS(epoch_layouts) : 1;
+    for (size_t level = 0; level < levels; level++) {
+        const layout *y = &epoch_layouts[level];
+        const char *sp = y->wide ? "  " : " ";
         l.n = 0;
         l.s[0] = '\0';
-        const char *sp = level < 2 ? "  " : " ";
-        add(&l, level < 2 ? "epoch %*u/%u" : "%*u/%u", e->epoch_width, e->epoch + 1, e->epochs);
+        add(&l, y->word ? "epoch %*u/%u" : "%*u/%u", e->epoch_width, e->epoch + 1, e->epochs);
         add(&l, "%sloss %.4f", sp, e->loss);
-        if (e->accuracy >= 0) add(&l, level < 3 ? "%sacc %6.2f%%" : "%sacc %.1f%%", sp, 100.0 * e->accuracy);
-        if (e->val_loss >= 0) add(&l, "%sval_loss %.4f", sp, e->val_loss);
-        if (e->val_accuracy >= 0)
-            add(&l, level < 3 ? "%sval_acc %6.2f%%" : "%sval_acc %.1f%%", sp, 100.0 * e->val_accuracy);
-        if (level == 0) add(&l, "  lr %.3g  %.0f samples/s  %.2f s  ETA %.1f s", e->lr, e->samples_per_s,
-                            e->elapsed_s, e->eta_s);
-        else if (level < 4) add(&l, "%s%s/s%s%s%sETA %s", sp, rate, sp, el, sp, et);
+        if (y->acc && e->accuracy >= 0)
+            add(&l, y->wide || level == 1 ? "%sacc %6.2f%%" : "%sacc %.1f%%", sp, 100.0 * e->accuracy);
+        if (y->loss && e->val_loss >= 0) add(&l, "%sval_loss %.4f", sp, e->val_loss);
+        if (y->acc && e->val_accuracy >= 0)
+            add(&l, y->wide || level == 1 ? "%sval_acc %6.2f%%" : "%sval_acc %.1f%%", sp, 100.0 * e->val_accuracy);
+        if (level == 0)
+            add(&l, "  lr %.3g  %.0f samples/s  %.2f s  ETA %.1f s", e->lr, e->samples_per_s, e->elapsed_s, e->eta_s);
+        else if (y->speed) add(&l, "%s%s/s%s%s%sETA %s", sp, rate, sp, el, sp, et);
         else add(&l, " ETA %s", et);
         if (width <= 0 || (int)l.n <= width - 1) break;
     }
@@ -150,20 +168,22 @@ void cli_print_wrapped(FILE *f, int width, const char *indent, const char *text)
         indent = "";
         ind = 0;
     }
+    // Leading spaces are kept (an indented first line).
     int col = 0, line_empty = 1;
-    for (const char *p = text; *p;) {
-        if (*p == ' ') {
-            p++;
-            continue;
-        }
+    const char *p = text;
+    for (; *p == ' ' && col < room / 2; p++, col++) fputc(' ', f);
+    while (*p) {
+        int gap = 0; // the spaces before the word, kept unless the line breaks there
+        for (; *p == ' '; p++) gap++;
+        if (!*p) break;
         int w = (int)strcspn(p, " ");
-        if (!line_empty && col + 1 + w > room) {
+        if (!line_empty && col + gap + w > room) {
             fprintf(f, "\n%s", indent);
             col = ind;
             line_empty = 1;
         } else if (!line_empty) {
-            fputc(' ', f);
-            col++;
+            fprintf(f, "%*s", gap, "");
+            col += gap;
         }
         while (col + w > room) { // a word longer than a line is cut
             int take = room - col;

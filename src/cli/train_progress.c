@@ -38,31 +38,24 @@ void train_progress_init(train_progress *r, int quiet, int classify, uint32_t ep
     for (uint32_t e = epochs; e >= 10; e /= 10) r->epoch_width++;
 }
 
-static void fmt_acc(char *buf, size_t len, const char *label, double acc) {
-    if (acc >= 0) snprintf(buf, len, "  %s %6.2f%%", label, 100.0 * acc);
-    else buf[0] = '\0';
-}
-
+// The bar, redrawn in place: cut to the terminal's width (asked at every
+// draw, so a resized window is followed) so that it never wraps.
 static void draw_bar(train_progress *r, const bp_progress *p) {
-    double shown_acc = r->classify ? p->accuracy : -1.0;
-    enum { WIDTH = 24 };
-    double frac = p->batches ? (double)p->batch / (double)p->batches : 1.0;
-    int fill = (int)(frac * WIDTH + 0.5);
-    char bar[WIDTH + 1];
-    for (int i = 0; i < WIDTH; i++) bar[i] = i < fill ? '=' : ' ';
-    bar[WIDTH] = '\0';
-    char acc[32];
-    fmt_acc(acc, sizeof acc, "acc", shown_acc);
-    fprintf(stderr, "\repoch %*u/%u [%s] %3d%%  loss %.4f%s  %.0f samples/s\033[K", r->epoch_width, p->epoch + 1,
-            p->epochs, bar, (int)(100.0 * frac + 0.5), p->loss, acc, p->samples_per_s);
+    cli_bar b = {p->epoch, p->epochs, r->epoch_width, p->batch, p->batches, p->loss,
+                 r->classify ? p->accuracy : -1.0, p->samples_per_s, p->elapsed_s - r->epoch_start};
+    char line[512];
+    cli_format_bar(&b, cli_term_width(STDERR_FILENO), line, sizeof line);
+    fprintf(stderr, "\r%s\033[K", line);
     fflush(stderr);
     r->bar_on_screen = 1;
 }
 
 int train_progress_cb(const bp_progress *p, void *user) {
     train_progress *r = user;
+    r->steps = p->batches;
     if (p->epoch_end) {
         r->epochs_done++;
+        r->steps_done = 0;
         if (r->log) {
             fprintf(r->log, "%u,%.9g,", p->epoch + 1, p->loss);
             if (r->classify && p->accuracy >= 0) fprintf(r->log, "%.9g", p->accuracy);
@@ -93,23 +86,26 @@ int train_progress_cb(const bp_progress *p, void *user) {
         if (!r->quiet) {
             int keep = p->epoch == 0 || p->epoch + 1 == p->epochs || (p->epoch + 1) % r->stride == 0;
             if (keep) {
-                char acc[32], vloss[48] = "", vacc[32];
-                fmt_acc(acc, sizeof acc, "acc", r->classify ? p->accuracy : -1.0);
-                fmt_acc(vacc, sizeof vacc, "val_acc", r->classify ? p->val_accuracy : -1.0);
-                if (p->val_loss >= 0) snprintf(vloss, sizeof vloss, "  val_loss %.4f", p->val_loss);
                 // ETA from the mean epoch time of this run so far.
                 double eta = p->elapsed_s / r->epochs_done * (double)(p->epochs - p->epoch - 1);
-                fprintf(stderr, "%sepoch %*u/%u  loss %.4f%s%s%s  lr %.3g  %.0f samples/s  %.2f s  ETA %.1f s%s\n",
-                        r->tty ? "\r" : "", r->epoch_width, p->epoch + 1, p->epochs,
-                        p->loss, acc, vloss, vacc, p->lr, p->samples_per_s, p->elapsed_s, eta,
-                        r->tty ? "\033[K" : "");
+                cli_epoch_line e = {p->epoch, p->epochs, r->epoch_width, p->loss,
+                                    r->classify ? p->accuracy : -1.0, p->val_loss,
+                                    r->classify ? p->val_accuracy : -1.0, p->lr, p->samples_per_s,
+                                    p->elapsed_s, eta};
+                char line[512];
+                cli_format_epoch(&e, r->tty ? cli_term_width(STDERR_FILENO) : 0, line, sizeof line);
+                fprintf(stderr, "%s%s%s\n", r->tty ? "\r" : "", line, r->tty ? "\033[K" : "");
                 r->bar_on_screen = 0;
             } else if (r->tty) {
                 draw_bar(r, p);
             }
             r->last_draw = p->elapsed_s;
         }
-    } else if (r->tty && !r->quiet && p->elapsed_s - r->last_draw >= 0.1) {
+        r->epoch_start = p->elapsed_s; // the next epoch's bar counts from here
+    } else {
+        r->steps_done = p->batch;
+    }
+    if (!p->epoch_end && r->tty && !r->quiet && p->elapsed_s - r->last_draw >= 0.1) {
         draw_bar(r, p);
         r->last_draw = p->elapsed_s;
     }
