@@ -888,7 +888,10 @@ bp_status bp_trainer_resume(bp_trainer *tr, const char *path) {
                loaded->layers[l].act == net->layers[l].act;
     if (!same) r = bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: the checkpoint's layers differ from the network's", path);
     else if (st.n_state != want || (st.optimizer & 0xFFFFu) != (uint32_t)tr->opt.optimizer)
-        r = bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: the checkpoint holds no matching optimizer state", path);
+        r = bp_fail(BP_STATUS_INVALID_ARGUMENT,
+                    "%s: the checkpoint holds optimizer state for %s (%zu floats), this trainer uses %s",
+                    path, bp_optimizer_name((bp_optimizer)(st.optimizer & 0xFFFFu)), st.n_state,
+                    bp_optimizer_name(tr->opt.optimizer));
     else if (st.optimizer >> 16 != (uint32_t)tr->opt.precision)
         r = bp_fail(BP_STATUS_INVALID_ARGUMENT,
                     "%s: the checkpoint was trained with %s products, this trainer uses %s "

@@ -11,7 +11,7 @@
 
 #include "backprop.h"
 
-static double oracle_act(bp_act act, double z, double alpha) {
+static inline double oracle_act(bp_act act, double z, double alpha) {
     switch (act) {
     case BP_ACT_IDENTITY: return z;
     case BP_ACT_STEP: return z > 0 ? 1.0 : 0.0;
@@ -28,7 +28,7 @@ static double oracle_act(bp_act act, double z, double alpha) {
 // network with parameters taken from net (weights read as floats, one of
 // them optionally replaced by `override` at pointer `at`). Also returns the
 // smallest |pre-activation| seen (to keep finite differences off kinks).
-static double oracle_loss(bp_net *net, bp_loss loss, const float *x, const float *y, size_t n,
+static inline double oracle_loss(bp_net *net, bp_loss loss, const float *x, const float *y, size_t n,
                           const float *at, double override, double *min_abs_z) {
     size_t L = bp_net_n_layers(net);
     uint32_t width = 0;
