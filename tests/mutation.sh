@@ -27,6 +27,8 @@ usage() { sed -n '/^#   tests/p' "$0" | sed 's/^# *//'; exit 2; }
 entries() { grep -v -e '^#' -e '^[[:space:]]*$' "$list"; }
 entry() { entries | awk -F'|' -v n="$1" '$1 == n'; }
 
+bad=$(entries | awk -F'|' 'NF != 5 { print "  " $0 }')
+[ -z "$bad" ] || { printf 'mutation.sh: entries without exactly 5 fields in %s:\n%s\n' "$list" "$bad" >&2; exit 2; }
 if [ "$1" = --list ]; then entries | cut -d'|' -f1; exit 0; fi
 declare -a want=()
 if [ "$1" = --all ]; then
