@@ -5,10 +5,19 @@
 // for one output element does not depend on the block it falls in, so the
 // weights are bit-identical for any number of threads. Every buffer is
 // allocated once in bp_trainer_create: a step never allocates.
-#define _POSIX_C_SOURCE 200809L // sched_yield
+#define _POSIX_C_SOURCE 200809L // clock_gettime
+#if defined(__linux__) && !defined(BP_BARRIER_PORTABLE)
+#define _DEFAULT_SOURCE // syscall
+#define BP_BARRIER_FUTEX 1
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#else
+#include <pthread.h>
+#endif
 #include <math.h>
-#include <sched.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #ifdef _OPENMP
@@ -17,10 +26,16 @@
 
 #include "bp_internal.h"
 
-// A counter of arrivals and a generation number, on separate cache lines.
+// A counter of arrivals, and a generation number with the count of threads
+// asleep on it, on separate cache lines (see barrier_wait).
 typedef struct {
     _Alignas(64) atomic_uint arrived;
     _Alignas(64) atomic_uint generation;
+    atomic_uint sleepers;
+#ifndef BP_BARRIER_FUTEX
+    pthread_mutex_t lock; // the portable way to sleep: a condition variable
+    pthread_cond_t wake;
+#endif
 } step_barrier;
 
 struct bp_trainer {
@@ -58,8 +73,11 @@ struct bp_trainer {
     bp_adam_params adam; // this step's Adam parameters (bias corrections)
     float clip_scale;    // this step's gradient-clipping factor
     step_barrier sync;   // the team's barrier (see barrier())
+    double spin_s;       // how long a thread waiting at it spins before sleeping
     double *phase_s;     // team x n_phases x {work, wait} seconds, or NULL (not timed)
 };
+
+static double barrier_spin_s(const char *policy);
 
 static double now_s(void) {
     struct timespec ts;
@@ -139,6 +157,10 @@ static bp_status check_options(const bp_net *net, const bp_train_options *o) {
 
 void bp_trainer_destroy(bp_trainer *tr) {
     if (!tr) return;
+#ifndef BP_BARRIER_FUTEX
+    pthread_mutex_destroy(&tr->sync.lock);
+    pthread_cond_destroy(&tr->sync.wake);
+#endif
     bp_free(tr->x);
     bp_free(tr->y);
     for (size_t l = 0; l < BP_MAX_LAYERS; l++) {
@@ -167,6 +189,18 @@ bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer
     if (st != BP_STATUS_OK) return st;
     bp_trainer *tr = bp_alloc(1, sizeof *tr);
     if (!tr) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "bp_trainer_create: no memory");
+#ifndef BP_BARRIER_FUTEX
+    if (pthread_mutex_init(&tr->sync.lock, NULL) != 0) {
+        bp_free(tr);
+        return bp_fail(BP_STATUS_OUT_OF_MEMORY, "bp_trainer_create: cannot create a mutex");
+    }
+    if (pthread_cond_init(&tr->sync.wake, NULL) != 0) {
+        pthread_mutex_destroy(&tr->sync.lock);
+        bp_free(tr);
+        return bp_fail(BP_STATUS_OUT_OF_MEMORY, "bp_trainer_create: cannot create a condition variable");
+    }
+#endif
+    tr->spin_s = barrier_spin_s(getenv("OMP_WAIT_POLICY"));
     tr->net = net;
     tr->opt = *opt;
     tr->k = net->k;
@@ -359,10 +393,63 @@ static void split_dw(const bp_trainer *tr, size_t m, size_t n, int t, int team, 
 // between the two cores is 110-500 ns (the host moves the vCPUs) and
 // OpenMP's barrier took 1.2-1.7 us: nine per step were up to a tenth of a
 // batch-32 step on two threads. This one costs a round trip on one counter
-// and one on the generation word. After SPIN_LIMIT polls a waiting thread
-// yields its core on every poll, so an overloaded machine does not spin
-// away the time slice the other thread needs to arrive.
-#define SPIN_LIMIT 20000
+// and one on the generation word while the team is on its cores.
+//
+// A waiting thread spins for spin_s, then sleeps (a futex on Linux, else a
+// condition variable) until the last thread to arrive wakes it. Spinning
+// covers the usual wait inside a step (the threads' shares differ by a few
+// microseconds) without a system call; sleeping matters when the machine is
+// overloaded: a thread that spins or yields keeps competing for the core
+// that its partner, descheduled, needs to arrive, and a waiting step then
+// lasts a scheduler time slice (W1 batch 128 on two threads with a busy
+// process on each core ran at 0.2-0.3x its one-thread speed with the old
+// spin-then-yield loop). A thread woken from a sleep gets its core back at
+// once (the scheduler favours sleepers), so a woken step resumes in a wake-up
+// latency instead.
+//
+// OMP_WAIT_POLICY as OpenMP defines it: "active" spins (for up to a second
+// here, then sleeps anyway), "passive" sleeps almost at once (a few
+// microseconds of spinning: a sleep and a wake-up cost more than that).
+#define SPIN_DEFAULT_S 50e-6 // measured: see bench/contention.sh and bench/README.md
+#define SPIN_ACTIVE_S 1.0
+#define SPIN_PASSIVE_S 2e-6
+static double barrier_spin_s(const char *policy) {
+    if (policy && (policy[0] == 'a' || policy[0] == 'A')) return SPIN_ACTIVE_S;
+    if (policy && (policy[0] == 'p' || policy[0] == 'P')) return SPIN_PASSIVE_S;
+    return SPIN_DEFAULT_S;
+}
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+// Sleep while b->generation == gen (returns at once if it already moved).
+static void barrier_sleep(step_barrier *b, unsigned gen) {
+#ifdef BP_BARRIER_FUTEX
+    // The kernel compares the word with gen and sleeps only if they are
+    // equal, atomically with the waker's FUTEX_WAKE: no lost wake-up.
+    syscall(SYS_futex, (unsigned *)&b->generation, FUTEX_WAIT_PRIVATE, gen, NULL, NULL, 0);
+#else
+    pthread_mutex_lock(&b->lock);
+    while (atomic_load(&b->generation) == gen) pthread_cond_wait(&b->wake, &b->lock);
+    pthread_mutex_unlock(&b->lock);
+#endif
+}
+
+static void barrier_wake(step_barrier *b) {
+#ifdef BP_BARRIER_FUTEX
+    syscall(SYS_futex, (unsigned *)&b->generation, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL, NULL, 0);
+#else
+    pthread_mutex_lock(&b->lock);
+    pthread_cond_broadcast(&b->wake);
+    pthread_mutex_unlock(&b->lock);
+#endif
+}
+
 static void barrier_wait(bp_trainer *tr, int team) {
     if (team == 1) return;
     step_barrier *b = &tr->sync;
@@ -371,11 +458,28 @@ static void barrier_wait(bp_trainer *tr, int team) {
     // acquire collects everyone's, and its release on generation hands them on.
     if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) + 1 == (unsigned)team) {
         atomic_store_explicit(&b->arrived, 0, memory_order_relaxed);
-        atomic_store_explicit(&b->generation, gen + 1, memory_order_release);
+        // seq_cst store, then seq_cst load of sleepers: with the sleeper's
+        // seq_cst increment, then load of generation, one of the two sees
+        // the other's write (no sleeper misses the new generation unwoken).
+        atomic_store(&b->generation, gen + 1);
+        if (atomic_load(&b->sleepers) != 0) barrier_wake(b);
         return;
     }
-    for (unsigned spins = 0; atomic_load_explicit(&b->generation, memory_order_acquire) == gen;)
-        if (++spins > SPIN_LIMIT) sched_yield();
+    // Spin, reading the clock only every 64 polls (a poll is a load and a
+    // pause instruction: tens of nanoseconds).
+    double deadline = 0.0;
+    for (unsigned polls = 1;; polls++) {
+        if (atomic_load_explicit(&b->generation, memory_order_acquire) != gen) return;
+        cpu_relax();
+        if (polls % 64 == 0) {
+            double t = now_s();
+            if (deadline == 0.0) deadline = t + tr->spin_s;
+            else if (t >= deadline) break;
+        }
+    }
+    atomic_fetch_add(&b->sleepers, 1);
+    while (atomic_load(&b->generation) == gen) barrier_sleep(b, gen);
+    atomic_fetch_sub(&b->sleepers, 1); // the seq_cst load that saw the new generation acquired
 }
 
 // A thread's place in the step, for the optional phase timing.

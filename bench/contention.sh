@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Contention benchmark (issue 9): W1 batch 128 (bench/README.md) on 1 and 2
+# threads, on the machine as it is ("quiet") and with a CPU-bound competitor
+# pinned to each core ("busy": `sh -c 'while :; do :; done'`, started and
+# killed by this script). With --baseline REF, the same runs of REF's code
+# (built from `git archive REF` in build-contention/base), interleaved with
+# this tree's round by round, for a side-by-side on the same machine state.
+#
+#   bench/contention.sh [--baseline REF] [--rounds N] [--samples N] [--epochs N]
+#
+# Prints every run and then the medians per condition, thread count and
+# build, the busy machine's 2-thread / 1-thread ratio (issue 9's target:
+# >= 0.8) and, with a baseline, this tree / baseline (target on the quiet
+# machine: within 3%). About 40 s per round on a 2-core machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+baseline="" rounds=5 samples=20000 epochs=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --baseline) baseline=$2 ;;
+    --rounds) rounds=$2 ;;
+    --samples) samples=$2 ;;
+    --epochs) epochs=$2 ;;
+    *) sed -n '/^#   bench/p' "$0" | sed 's/^# *//' >&2; exit 2 ;;
+  esac
+  shift 2
+done
+[ "$rounds" -ge 1 ] || { echo "contention.sh: --rounds must be >= 1" >&2; exit 2; }
+jobs=$(nproc)
+
+build_bench() { # source dir, build dir
+  cmake -S "$1" -B "$2" -DCMAKE_BUILD_TYPE=Release -DBP_BUILD_BENCH=ON -DBP_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$2" -j"$jobs" --target bp_bench_train >/dev/null
+}
+echo "# building this tree (build-contention/new)"
+build_bench . build-contention/new
+names=(new)
+declare -A bin=([new]=build-contention/new/bench/bp_bench_train)
+if [ -n "$baseline" ]; then
+  rev=$(git rev-parse --verify "$baseline^{commit}")
+  src=build-contention/base-src
+  if [ "$(cat "$src/.rev" 2>/dev/null)" != "$rev" ]; then
+    rm -rf "$src" build-contention/base
+    mkdir -p "$src"
+    git archive "$rev" | tar -x -C "$src"
+    echo "$rev" >"$src/.rev"
+  fi
+  echo "# building the baseline $baseline = ${rev:0:12} (build-contention/base)"
+  build_bench "$src" build-contention/base
+  names=(base new)
+  bin[base]=build-contention/base/bench/bp_bench_train
+fi
+
+# The CPUs this process may use (taskset/cgroup), one competitor per CPU.
+cpus=()
+for part in $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status | tr ',' ' '); do
+  if [[ $part == *-* ]]; then for ((c = ${part%-*}; c <= ${part#*-}; c++)); do cpus+=("$c"); done
+  else cpus+=("$part"); fi
+done
+[ ${#cpus[@]} -gt 0 ] || mapfile -t cpus < <(seq 0 $((jobs - 1)))
+hogs=()
+start_hogs() {
+  for c in "${cpus[@]}"; do
+    if command -v taskset >/dev/null; then taskset -c "$c" sh -c 'while :; do :; done' &
+    else sh -c 'while :; do :; done' & fi
+    hogs+=($!)
+  done
+}
+stop_hogs() {
+  for p in "${hogs[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${hogs[@]}"; do wait "$p" 2>/dev/null || true; done
+  hogs=()
+}
+trap stop_hogs EXIT
+trap 'exit 130' INT TERM
+
+run_one() { # build name, threads -> samples/s
+  "${bin[$1]}" --workload W1 --batch 128 --threads "$2" --epochs "$epochs" --samples "$samples" |
+    sed -n 's/^RESULT .*samples_per_s=\([0-9.]*\).*/\1/p'
+}
+
+declare -A runs=()
+echo "# load: $(uptime)"
+echo "# ${#cpus[@]} CPUs (${cpus[*]}), $rounds rounds of $epochs timed epochs of $samples samples"
+for ((r = 1; r <= rounds; r++)); do
+  # Alternate which build goes first, so neither always follows the other.
+  order=("${names[@]}")
+  if [ $((r % 2)) -eq 0 ] && [ ${#names[@]} -eq 2 ]; then order=("${names[1]}" "${names[0]}"); fi
+  for cond in quiet busy; do
+    [ "$cond" = busy ] && start_hogs && sleep 0.5
+    for t in 1 2; do
+      for v in "${order[@]}"; do
+        s=$(run_one "$v" "$t")
+        runs[$cond.$t.$v]="${runs[$cond.$t.$v]:-} $s"
+        printf 'round %d %-5s %d thread(s) %-4s %10.0f samples/s\n' "$r" "$cond" "$t" "$v" "$s"
+      done
+    done
+    [ "$cond" = busy ] && stop_hogs
+  done
+done
+echo "# load: $(uptime)"
+
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+declare -A med=()
+printf '\n%-6s %7s' condition threads
+for v in "${names[@]}"; do printf ' %12s' "$v"; done
+[ ${#names[@]} -eq 2 ] && printf ' %9s' new/base
+printf '   (median samples/s of %d rounds)\n' "$rounds"
+for cond in quiet busy; do
+  for t in 1 2; do
+    printf '%-9s %4d' "$cond" "$t"
+    for v in "${names[@]}"; do
+      med[$cond.$t.$v]=$(echo "${runs[$cond.$t.$v]}" | median)
+      printf ' %12.0f' "${med[$cond.$t.$v]}"
+    done
+    [ ${#names[@]} -eq 2 ] && awk -v a="${med[$cond.$t.new]}" -v b="${med[$cond.$t.base]}" 'BEGIN { printf " %9.3f", a / b }'
+    printf '\n'
+  done
+done
+for v in "${names[@]}"; do
+  awk -v a="${med[busy.2.$v]}" -v b="${med[busy.1.$v]}" -v v="$v" \
+    'BEGIN { printf "busy machine, 2 threads / 1 thread, %s: %.2f (target >= 0.8)\n", v, a / b }'
+done
