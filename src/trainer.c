@@ -74,10 +74,21 @@ struct bp_trainer {
     float clip_scale;    // this step's gradient-clipping factor
     step_barrier sync;   // the team's barrier (see barrier())
     double spin_s;       // how long a thread waiting at it spins before sleeping
+    // Team size per step (see team_for_step): seconds per row, smoothed, on
+    // one thread [0] and on the whole team [1] (0 until measured); the
+    // previous step's team; the step at which the next probe starts and the
+    // probe's steps left.
+    double row_s[2];
+    int last_team;
+    uint64_t probe_at;
+    unsigned probe_left;
     double *phase_s;     // team x n_phases x {work, wait} seconds, or NULL (not timed)
 };
 
 static double barrier_spin_s(const char *policy);
+#define PROBE_EVERY 512 // steps between probes of the other team size (team_for_step)
+#define PROBE_STEPS 3
+#define PROBE_FIRST 8   // the first probe, once the team's time is known
 
 static double now_s(void) {
     struct timespec ts;
@@ -212,6 +223,8 @@ bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer
 #endif
     bp_rng_seed(&tr->rng, opt->seed);
     tr->lr = opt->learning_rate;
+    tr->last_team = tr->team;
+    tr->probe_at = PROBE_FIRST;
 
     size_t cap = tr->cap, L = net->n_layers, width = bp_net_max_width(net);
     size_t n_in = net->layers[0].n_in, n_out = net->layers[L - 1].n_out;
@@ -699,6 +712,37 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
 }
 
 // One step over n rows, from x/y arrays or (data, idx). Returns status.
+// How many threads the next step uses: the whole team, or one thread when
+// that has been measured faster. The weights do not depend on the choice
+// (see the top of this file), only the speed does. On a machine where
+// other processes hold the cores, a step on two threads waits at each of
+// its barriers for both threads to be scheduled, and can be several times
+// slower than the same step on one thread; elsewhere the team is faster.
+// So the trainer times its steps (seconds per row, smoothed), runs on the
+// faster size, and every PROBE_EVERY steps tries the other size for
+// PROBE_STEPS steps (the first of which is not counted: the threads are
+// waking up) to see whether the machine changed. On a quiet machine probing
+// costs 3/512 of the one-thread step's excess (W1: 3 x 0.7 / 512 = 0.4%).
+static int team_for_step(bp_trainer *tr) {
+    if (tr->team == 1) return 1;
+    if (tr->probe_left == 0 && tr->step >= tr->probe_at) tr->probe_left = PROBE_STEPS;
+    int one_faster = tr->row_s[0] > 0.0 && tr->row_s[0] < tr->row_s[1];
+    int one = tr->probe_left ? !one_faster : one_faster;
+    return one ? 1 : tr->team;
+}
+
+// Records the step's time for its team size (after team_for_step).
+static void team_step_done(bp_trainer *tr, int team, size_t n, double seconds) {
+    if (tr->team == 1) return;
+    int k = team > 1;
+    if (team == tr->last_team) { // the first step on a size is not typical
+        double x = seconds / (double)n;
+        tr->row_s[k] = tr->row_s[k] > 0.0 ? 0.7 * tr->row_s[k] + 0.3 * x : x;
+    }
+    tr->last_team = team;
+    if (tr->probe_left && --tr->probe_left == 0) tr->probe_at = tr->step + PROBE_EVERY;
+}
+
 static bp_status run_step(bp_trainer *tr, size_t n) {
     tr->step_failed = 0;
     tr->bad_row = SIZE_MAX;
@@ -709,7 +753,9 @@ static bp_status run_step(bp_trainer *tr, size_t n) {
                          (float)(1.0 - pow(tr->opt.beta2, t_step))};
     tr->adam = ap;
     int strict = tr->opt.strict_ieee;
-#pragma omp parallel num_threads(tr->team) if (tr->team > 1)
+    int team_now = team_for_step(tr);
+    double t0 = now_s();
+#pragma omp parallel num_threads(team_now) if (team_now > 1)
     {
         // The team OpenMP gave (fewer threads than asked inside another
         // parallel region, say): the split follows it, and the weights do
@@ -724,6 +770,7 @@ static bp_status run_step(bp_trainer *tr, size_t n) {
         step_body(tr, n, t, team);
         if (!strict) bp_fpmode_restore(mode);
     }
+    team_step_done(tr, team_now, n, now_s() - t0);
     if (tr->bad_row != SIZE_MAX) {
         size_t r = tr->bad_row, src = tr->src_idx ? tr->src_idx[r] : r, w = tr->net->layers[0].n_in;
         const float *row = tr->src_data ? tr->src_data->x + src * w : tr->src_x + r * w;
