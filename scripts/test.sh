@@ -20,6 +20,8 @@ cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE isa
 
+bash scripts/test-mutation.sh # the mutation check's CI subset (about 1 minute)
+
 if [ -f scripts/test-arm64.sh ]; then
   echo "== aarch64 (NEON) build under qemu"
   bash scripts/test-arm64.sh
