@@ -39,12 +39,50 @@ static int find(const char *name, const char *const *names, int n) {
     return -1;
 }
 
+// Edit distance between a and b (insertions, deletions, substitutions and
+// swaps of neighbours, each 1; case and '-'/'_' ignored), for "did you
+// mean". Names longer than 31 characters are never close.
+static int distance(const char *a, const char *b) {
+    enum { M = 32 };
+    size_t n = strlen(a), m = strlen(b);
+    if (n >= M || m >= M) return M;
+    int d[M][M];
+    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            char x = a[i - 1] == '-' ? '_' : (char)tolower((unsigned char)a[i - 1]);
+            char y = b[j - 1] == '-' ? '_' : (char)tolower((unsigned char)b[j - 1]);
+            int v = d[i - 1][j - 1] + (x != y);
+            if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
+                tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[n][m];
+}
+
 static bp_status unknown(const char *what, const char *name, const char *const *names, int n) {
     char list[256] = "";
+    int best = -1, best_d = 0;
     for (int i = 0; i < n; i++) {
         if (i) strncat(list, ", ", sizeof list - strlen(list) - 1);
         strncat(list, names[i], sizeof list - strlen(list) - 1);
+        int dd = name ? distance(name, names[i]) : 99;
+        if (best < 0 || dd < best_d) {
+            best = i;
+            best_d = dd;
+        }
     }
+    // Close enough to be a typo: a third of the name's letters, at least one,
+    // and not the whole of what was typed ("x" is no typo of "mse").
+    size_t len = best >= 0 ? strlen(names[best]) : 0;
+    int limit = len >= 6 ? (int)len / 3 : 1;
+    if (best >= 0 && best_d <= limit && (size_t)best_d < strlen(name))
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "unknown %s '%s'; did you mean '%s'? (expected one of: %s)",
+                       what, name, names[best], list);
     return bp_fail(BP_STATUS_INVALID_ARGUMENT, "unknown %s '%s' (expected one of: %s)", what,
                    name ? name : "(null)", list);
 }

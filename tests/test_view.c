@@ -10,6 +10,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bp_test.h"
@@ -406,4 +407,243 @@ Test(view, progress_fits_80_and_40_column_terminals, .init = make_tmpdir, .fini 
         cr_expect(strstr(out, "model:") != NULL, "%s", out);
         free(out);
     }
+}
+
+// ---- eval's metrics, against values worked out by hand ----------------------------
+
+// A line of `out` starting with `key`, parsed as the number after it.
+static double value_after(const char *out, const char *key) {
+    const char *p = strstr(out, key);
+    cr_assert_not_null(p, "no '%s' in:\n%s", key, out);
+    return strtod(p + strlen(key), NULL);
+}
+
+// The row of the per-class table whose first word is `name`: precision,
+// recall, F1, rows.
+static void class_row(const char *out, const char *name, double v[4]) {
+    const char *t = strstr(out, "precision");
+    cr_assert_not_null(t, "no metrics table:\n%s", out);
+    char key[32];
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *p = strstr(t, key);
+    cr_assert_not_null(p, "no row '%s' in:\n%s", name, t);
+    char *e = (char *)p + strlen(key);
+    for (int i = 0; i < 4; i++) v[i] = strtod(e, &e);
+}
+
+Test(view, eval_metrics_match_hand_computed_values, .init = make_tmpdir, .fini = cleanup) {
+    // Regression: y = 2x on x = 1..4 against targets 2, 5, 5, 9. Errors 0, -1,
+    // 1, -1: MSE 3/4, RMSE sqrt(0.75) = 0.866025, MAE 3/4; the targets' mean
+    // is 5.25, SS_tot = 3.25^2 + 0.25^2 + 0.25^2 + 3.75^2 = 24.75, so
+    // R^2 = 1 - 3/24.75 = 0.878788. The printed values carry 6 digits.
+    uint32_t rs[] = {1, 1};
+    bp_act ra[] = {BP_ACT_IDENTITY};
+    bp_net *net;
+    cr_assert_eq(bp_net_create(1, rs, ra, NULL, &net), BP_STATUS_OK, "%s", bp_last_error());
+    bp_net_weights(net, 0)[0] = 2.0f;
+    bp_net_bias(net, 0)[0] = 0.0f;
+    cr_assert_eq(bp_net_save(net, tpath("reg.bpm")), BP_STATUS_OK);
+    bp_net_destroy(net);
+    write_text(tpath("reg.csv"), "x,t\n1,2\n2,5\n3,5\n4,9\n");
+    result r = RUN("eval", tpath("reg.bpm"), "--data", tpath("reg.csv"), "--targets", "1");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect_float_eq(value_after(r.out, "mse:"), 0.75, 1e-6, "%s", r.out);
+    cr_expect_float_eq(value_after(r.out, "rmse:"), 0.866025, 1e-6, "%s", r.out);
+    cr_expect_float_eq(value_after(r.out, "mae:"), 0.75, 1e-6, "%s", r.out);
+    cr_expect_float_eq(value_after(r.out, "r2:"), 0.878788, 1e-6, "%s", r.out);
+    result_free(&r);
+
+    // Classification: softmax of the identity, so the predicted class is the
+    // input's largest column. True 0,0,0,1,1,2 against predicted 0,0,1,1,2,2:
+    // confusion rows [2 1 0] [0 1 1] [0 0 1].
+    //   class 0: P 2/2 = 1,   R 2/3 = 0.6667, F1 2(1)(2/3)/(5/3) = 0.8
+    //   class 1: P 1/2,       R 1/2,          F1 0.5
+    //   class 2: P 1/2,       R 1/1,          F1 2(1/2)(1)/(3/2) = 0.6667
+    //   macro:   P 2/3 = 0.6667, R 13/18 = 0.7222, F1 (0.8 + 0.5 + 2/3)/3 = 0.6556
+    // (the table prints 4 decimals: tolerance 5e-5).
+    uint32_t cs[] = {3, 3};
+    bp_act ca[] = {BP_ACT_SOFTMAX};
+    cr_assert_eq(bp_net_create(1, cs, ca, NULL, &net), BP_STATUS_OK, "%s", bp_last_error());
+    float *w = bp_net_weights(net, 0);
+    for (int i = 0; i < 9; i++) w[i] = i % 4 == 0 ? 1.0f : 0.0f;
+    for (int i = 0; i < 3; i++) bp_net_bias(net, 0)[i] = 0.0f;
+    cr_assert_eq(bp_net_save(net, tpath("cls.bpm")), BP_STATUS_OK);
+    bp_net_destroy(net);
+    write_text(tpath("cls.csv"), "a,b,c,label\n1,0,0,0\n1,0,0,0\n0,1,0,0\n0,1,0,1\n0,0,1,1\n0,0,1,2\n");
+    r = RUN("eval", tpath("cls.bpm"), "--data", tpath("cls.csv"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "accuracy:  66.67% (4 of 6)") != NULL, "%s", r.out);
+    const double want[4][4] = {{1.0, 2.0 / 3, 0.8, 3}, {0.5, 0.5, 0.5, 2}, {0.5, 1.0, 2.0 / 3, 1},
+                               {2.0 / 3, 13.0 / 18, (0.8 + 0.5 + 2.0 / 3) / 3, 6}};
+    const char *rows[4] = {"0", "1", "2", "macro"};
+    for (int k = 0; k < 4; k++) {
+        double v[4];
+        class_row(r.out, rows[k], v);
+        for (int i = 0; i < 4; i++)
+            cr_expect(fabs(v[i] - want[k][i]) <= 5e-5, "row %s column %d: %g, expected %g\n%s", rows[k], i, v[i],
+                      want[k][i], r.out);
+    }
+    result_free(&r);
+}
+
+Test(view, metric_functions_edge_cases) {
+    // A class that is neither true nor predicted stays out of the macro mean;
+    // one predicted but never true counts with precision 0 and recall 0.
+    const size_t conf[4 * 4] = {3, 0, 1, 0, //
+                                0, 2, 0, 0, //
+                                0, 0, 0, 0, //
+                                0, 0, 0, 0};
+    cli_class_metric per[4], macro;
+    cli_class_metrics(conf, 4, per, &macro);
+    cr_expect_eq(macro.classes, 3);
+    cr_expect_float_eq(per[0].recall, 0.75, 1e-15);
+    cr_expect_float_eq(per[2].precision, 0.0, 1e-15);
+    cr_expect_float_eq(macro.precision, (1.0 + 1.0 + 0.0) / 3, 1e-15);
+    cr_expect_float_eq(macro.recall, (0.75 + 1.0 + 0.0) / 3, 1e-15);
+    // A constant target has no R^2; two targets average theirs.
+    const float t[3 * 2] = {1, 0, 1, 2, 1, 4}, y[3 * 2] = {1, 0, 2, 2, 1, 3};
+    cli_reg_metrics m;
+    cr_assert(cli_regression_metrics(y, t, 3, 2, &m));
+    // Target 0 is constant (1, 1, 1); target 1: 0, 2, 4 against 0, 2, 3:
+    // SS_res 1, SS_tot 8, R^2 7/8. Errors overall 0,0,1,0,0,1: MSE 2/6.
+    cr_expect_eq(m.r2_targets, 1);
+    cr_expect_float_eq(m.r2, 0.875, 1e-12);
+    cr_expect_float_eq(m.mse, 2.0 / 6, 1e-12);
+    cr_expect_float_eq(m.mae, 2.0 / 6, 1e-12);
+}
+
+// ---- backprop draw -------------------------------------------------------------------
+
+static size_t count_str(const char *s, const char *what) {
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, what)); p += strlen(what)) n++;
+    return n;
+}
+
+Test(view, draw_samples_wide_layers_and_counts_parameters, .init = make_tmpdir, .fini = cleanup) {
+    uint32_t sizes[] = {20, 300, 3};
+    bp_act acts[] = {BP_ACT_RELU, BP_ACT_SOFTMAX};
+    bp_net *net;
+    cr_assert_eq(bp_net_create(2, sizes, acts, NULL, &net), BP_STATUS_OK, "%s", bp_last_error());
+    cr_assert_eq(bp_net_save(net, tpath("m.bpm")), BP_STATUS_OK);
+    bp_net_destroy(net);
+    result r = RUN("draw", tpath("m.bpm"), "-o", tpath("net.svg"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    result_free(&r);
+    char *svg = slurp(tpath("net.svg"));
+    // --units 10: 20 and 300 units are drawn as 9 (one slot marks the gap), 3 as 3.
+    cr_expect_eq(count_str(svg, "<circle class=\"unit\""), 9 + 9 + 3, "%s", svg);
+    cr_expect(strstr(svg, "20 units (9 shown)") && strstr(svg, "300 units (9 shown)"), "%s", svg);
+    cr_expect(strstr(svg, "6,300 parameters") && strstr(svg, "903 parameters") && strstr(svg, "7,203 parameters"),
+              "parameter counts: 20*300+300, 300*3+3, total");
+    cr_expect(strstr(svg, ">relu<") && strstr(svg, ">softmax<"), "activations");
+    cr_expect_eq(count_str(svg, "<line "), 9 * 9 + 9 * 3, "edges between the drawn units");
+    cr_expect(strstr(svg, "</svg>") != NULL);
+    free(svg);
+    r = RUN("draw", tpath("m.bpm"), "--format", "dot", "--units", "5");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect_eq(strncmp(r.out, "digraph network {", 17), 0, "%s", r.out);
+    cr_expect_eq(count_str(r.out, "{"), count_str(r.out, "}"), "unbalanced braces");
+    cr_expect_eq(count_str(r.out, " -> "), 4 * 4 + 4 * 3, "%s", r.out);
+    cr_expect(strstr(r.out, "300 units") != NULL);
+    result_free(&r);
+    r = RUN("draw", tpath("m.bpm"), "--format", "png");
+    cr_expect_eq(r.rc, 2);
+    cr_expect(strstr(r.err, "'png' is not svg or dot") != NULL, "%s", r.err);
+    result_free(&r);
+}
+
+// ---- small things ---------------------------------------------------------------------
+
+Test(view, did_you_mean, .init = make_tmpdir, .fini = cleanup) {
+    static const struct {
+        const char *args[4], *hint;
+    } cases[] = {
+        {{"train", "--epoch", "3"}, "did you mean '--epochs'?"},
+        {{"train", "--lr-shedule", "cosine"}, "did you mean '--lr-schedule'?"},
+        {{"train", "--act", "rleu"}, "did you mean 'relu'?"},
+        {{"train", "--optimizer", "adma"}, "did you mean 'adam'?"},
+        {{"train", "--loss", "sofmax_xent"}, "did you mean 'softmax_xent'?"},
+        {{"train", "--data", "spiral"}, "did you mean 'spirals'?"},
+        {{"eval", "--dat", "xor"}, "did you mean '--data'?"},
+        {{"trian"}, "did you mean 'train'?"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *const *a = cases[i].args;
+        result r = a[1] ? RUN(a[0], a[1], a[2]) : RUN(a[0]);
+        cr_expect_eq(r.rc, a[1] && strcmp(a[1], "--data") == 0 ? 1 : 2, "%s: exit %d", a[1] ? a[1] : a[0], r.rc);
+        cr_expect(strstr(r.err, cases[i].hint) != NULL, "'%s' lacks \"%s\"", r.err, cases[i].hint);
+        result_free(&r);
+    }
+    // Nothing close: no guess.
+    result r = RUN("train", "--loss", "x");
+    cr_expect(strstr(r.err, "did you mean") == NULL, "%s", r.err);
+    result_free(&r);
+    r = RUN("train", "--zzzzzz", "1");
+    cr_expect(strstr(r.err, "did you mean") == NULL, "%s", r.err);
+    result_free(&r);
+}
+
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+Test(view, interrupted_run_counts_its_last_partial_epoch, .init = make_tmpdir, .fini = cleanup) {
+    // 200000 spirals at batch 32: 6250 steps per epoch, about a second each.
+    // Ctrl-C after the first epoch line lands inside a later epoch.
+    const char *argv[] = {BP_CLI_PATH, "train", "--samples", "200000", "--epochs", "100", "--threads", "1",
+                          "-o", tpath("m.bpm"), NULL};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, tpath("out.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, tpath("err.txt"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid;
+    cr_assert_eq(posix_spawn(&pid, BP_CLI_PATH, &fa, NULL, (char *const *)argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    for (int t = 0; t < 600; t++) { // up to 60 s
+        sleep_ms(100);
+        char *e = slurp(tpath("err.txt"));
+        int started = strstr(e, "epoch   1/100") != NULL;
+        free(e);
+        if (started) break;
+    }
+    sleep_ms(300);
+    kill(pid, SIGINT);
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    char *out = slurp(tpath("out.txt")), *err = slurp(tpath("err.txt"));
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 130, "status %d: %s", status, err);
+    const char *m = strstr(err, "interrupted in epoch ");
+    cr_assert_not_null(m, "%s", err);
+    unsigned epoch, complete;
+    size_t k, steps;
+    cr_assert_eq(sscanf(m, "interrupted in epoch %u after %zu of %zu steps (%u", &epoch, &k, &steps, &complete), 4,
+                 "%s", m);
+    cr_expect_eq(steps, 6250);
+    cr_expect_eq(epoch, complete + 1);
+    unsigned e2;
+    double secs, rate;
+    const char *tl = strstr(out, "training:");
+    cr_assert_not_null(tl, "%s", out);
+    size_t rows = (size_t)complete * 200000 + (k * 32 < 200000 ? k * 32 : 200000);
+    cr_assert_eq(sscanf(tl, "training: %u", &e2), 1, "%s", tl);
+    if (k) {
+        size_t k2, s2;
+        const char *a = strstr(tl, " and ");
+        cr_assert(a && sscanf(a, " and %zu of %zu steps in %lf s, %lf samples/s", &k2, &s2, &secs, &rate) == 4,
+                  "%s", tl);
+        cr_expect_eq(k2, k);
+        cr_expect_eq(s2, steps);
+    } else {
+        const char *a = strstr(tl, " in ");
+        cr_assert(a && sscanf(a, " in %lf s, %lf samples/s", &secs, &rate) == 2, "%s", tl);
+    }
+    cr_expect_eq(e2, complete);
+    // samples/s counts the partial epoch: rate x time gives the rows trained,
+    // to the printing (time to 0.005 s, rate to 0.5).
+    cr_expect(fabs(rate * secs - (double)rows) <= rate * 0.005 + secs * 0.5 + 1, "%g x %g vs %zu rows", rate, secs,
+              rows);
+    free(out);
+    free(err);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Command-line parsing: options, numbers and lists, each checked with a
 // message that names the option and the bad value.
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -25,6 +26,49 @@ void cli_error(const char *fmt, ...) {
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
+}
+
+// Edit distance (insert, delete, substitute, swap neighbours; case and
+// '-'/'_' ignored). The library has its own for its names: the CLI uses the
+// public API only.
+static int edit_distance(const char *a, const char *b) {
+    enum { M = 48 };
+    size_t n = strlen(a), m = strlen(b);
+    if (n >= M || m >= M) return M;
+    int d[M][M];
+    char x[M], y[M];
+    for (size_t i = 0; i < n; i++) x[i] = a[i] == '-' ? '_' : (char)tolower((unsigned char)a[i]);
+    for (size_t j = 0; j < m; j++) y[j] = b[j] == '-' ? '_' : (char)tolower((unsigned char)b[j]);
+    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            int v = d[i - 1][j - 1] + (x[i - 1] != y[j - 1]);
+            if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && x[i - 1] == y[j - 2] && x[i - 2] == y[j - 1] && d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[n][m];
+}
+
+const char *cli_closest(const char *word, const char *const *cands, size_t n) {
+    const char *best = NULL;
+    int best_d = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = edit_distance(word, cands[i]);
+        if (!best || d < best_d) {
+            best = cands[i];
+            best_d = d;
+        }
+    }
+    if (!best) return NULL;
+    // A typo changes a third of the letters at most (at least one), and not
+    // everything that was typed.
+    size_t len = strlen(best);
+    int limit = len >= 6 ? (int)len / 3 : 1;
+    return best_d <= limit && (size_t)best_d < strlen(word) ? best : NULL;
 }
 
 static const cli_opt *find_long(const cli_opt *opts, size_t n, const char *name, size_t len) {
@@ -67,7 +111,16 @@ int cli_parse(int argc, char **argv, const cli_opt *opts, size_t n_opts, const c
                 if (opts[k].short_name == a[1]) o = &opts[k];
         }
         if (!o) {
-            cli_error("unknown option '%s' (see '%s --help')", a, cli_prog);
+            const char *names[128];
+            size_t n = 0;
+            for (size_t k = 0; k < n_opts && n < 127; k++) names[n++] = opts[k].name;
+            names[n++] = "help";
+            char word[64];
+            const char *w = a + (a[1] == '-' ? 2 : 1);
+            snprintf(word, sizeof word, "%.*s", (int)strcspn(w, "="), w);
+            const char *hint = cli_closest(word, names, n);
+            if (hint) cli_error("unknown option '%s'; did you mean '--%s'? (see '%s --help')", a, hint, cli_prog);
+            else cli_error("unknown option '%s' (see '%s --help')", a, cli_prog);
             return CLI_USAGE;
         }
         if (o->kind == CLI_OPT_FLAG) {

@@ -52,6 +52,10 @@ typedef struct cli_opt {
 int cli_parse(int argc, char **argv, const cli_opt *opts, size_t n_opts, const char **pos,
               size_t max_pos, size_t *n_pos, int *help);
 
+// The candidate a mistyped word most likely meant (edit distance, case and
+// '-'/'_' ignored), or NULL when none is close.
+const char *cli_closest(const char *word, const char *const *cands, size_t n);
+
 // Number options: on error print "<opt>: ..." and return 0. s may be NULL
 // (option absent): *out is left alone and 1 returned.
 int cli_float(const char *opt, const char *s, double lo, double hi, int lo_open, double *out);

@@ -69,9 +69,17 @@ int cli_data_load(const char *opt, const char *spec, const char *which, const cl
     if (stat(path, &sb) != 0) {
         if (path != spec)
             cli_error("%s: %s: %s (install Debian's dataset-fashion-mnist package)", opt, path, strerror(errno));
-        else
-            cli_error("%s: '%s': %s (expected and, or, xor, spirals, fashion-mnist, a directory of "
-                      "IDX files or a CSV file)", opt, spec, strerror(errno));
+        else {
+            // A name without a path or an extension is likely a mistyped built-in.
+            static const char *const names[] = {"and", "or", "xor", "spirals", "fashion-mnist"};
+            const char *hint = strchr(spec, '/') || strchr(spec, '.') ? NULL : cli_closest(spec, names, 5);
+            if (hint)
+                cli_error("%s: '%s': %s; did you mean '%s'? (expected and, or, xor, spirals, fashion-mnist, "
+                          "a directory of IDX files or a CSV file)", opt, spec, strerror(errno), hint);
+            else
+                cli_error("%s: '%s': %s (expected and, or, xor, spirals, fashion-mnist, a directory of "
+                          "IDX files or a CSV file)", opt, spec, strerror(errno));
+        }
         return 0;
     }
     char images[4096], labels[4096];

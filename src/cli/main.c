@@ -91,6 +91,13 @@ int main(int argc, char **argv) {
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(cmd, commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
+    const char *names[sizeof commands / sizeof commands[0]];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) names[i] = commands[i].name;
+    const char *hint = cli_closest(cmd, names, sizeof commands / sizeof commands[0]);
+    if (hint) {
+        cli_error("unknown command '%s'; did you mean '%s'? (see 'backprop --help')", cmd, hint);
+        return CLI_USAGE;
+    }
     cli_error("unknown command '%s' (expected train, eval, predict, info, summary, export-c, plot or draw;"
               " see 'backprop --help')", cmd);
     return CLI_USAGE;
