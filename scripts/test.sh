@@ -19,6 +19,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBP_SANITIZE=ON -DBP
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE isa
+bash scripts/test-tsan.sh
 
 bash scripts/test-mutation.sh # the mutation check's CI subset (about 1 minute)
 
