@@ -112,8 +112,10 @@ static ssize_t read_line(FILE *f, char **buf, size_t *cap) {
         if (n + 1 >= *cap) {
             if (*cap >= CSV_MAX_LINE) return -2;
             size_t ncap = *cap ? 2 * *cap : 4096;
-            char *q = realloc(*buf, ncap);
+            char *q = bp_alloc(ncap, 1); // bp_alloc, not realloc: every allocation is counted and hookable
             if (!q) return -4;
+            if (n) memcpy(q, *buf, n);
+            bp_free(*buf);
             *buf = q;
             *cap = ncap;
         }
@@ -121,7 +123,7 @@ static ssize_t read_line(FILE *f, char **buf, size_t *cap) {
     }
     if (c == EOF && n == 0) return -1;
     if (!*buf) { // an empty last line before EOF
-        *buf = malloc(1);
+        *buf = bp_alloc(1, 1);
         if (!*buf) return -4;
         *cap = 1;
     }
@@ -294,7 +296,7 @@ bp_status bp_data_load_csv(const char *path, int label_col, int header, uint32_t
     else memcpy(out->labels_mem, gy.p, gy.n * sizeof(int32_t));
 #undef FAIL
 done:
-    free(line);
+    bp_free(line);
     bp_free(cells);
     bp_free(gx.p);
     bp_free(gy.p);

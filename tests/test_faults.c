@@ -54,12 +54,34 @@ static int keep_checkpoint_status(const bp_progress *p, void *user) {
     return 0;
 }
 
-// create -> train two epochs (with a checkpoint) -> save -> load -> resume
+// Small input files for the loaders: a CSV (header, 2 features, a label)
+// and a plain IDX pair (four 2x2 images).
+static void write_inputs(void) {
+    FILE *f = fopen(tpath("walk.csv"), "w");
+    cr_assert_not_null(f);
+    fputs("x,y,label\n0.1,0.2,0\n0.3,-0.4,1\n-0.5,0.6,1\n0.7,0.8,0\n", f);
+    cr_assert_eq(fclose(f), 0);
+    static const unsigned char images[] = {0, 0, 8, 3, 0, 0, 0, 4, 0, 0, 0, 2, 0, 0, 0, 2,
+                                           0, 255, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+    static const unsigned char labels[] = {0, 0, 8, 1, 0, 0, 0, 4, 0, 1, 1, 0};
+    f = fopen(tpath("walk-images.idx"), "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(images, 1, sizeof images, f), sizeof images);
+    cr_assert_eq(fclose(f), 0);
+    f = fopen(tpath("walk-labels.idx"), "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(labels, 1, sizeof labels, f), sizeof labels);
+    cr_assert_eq(fclose(f), 0);
+}
+
+// load a CSV and an IDX pair -> create -> train two epochs (with a checkpoint) -> save -> load -> resume
 // -> predict (one and two threads) -> evaluate. Stops at the first failing
 // call and releases everything. *where names that call.
 static bp_status session(const char **where) {
-    bp_dataset ds;
+    bp_dataset ds, csv, idx;
     memset(&ds, 0, sizeof ds);
+    memset(&csv, 0, sizeof csv);
+    memset(&idx, 0, sizeof idx);
     bp_net *net = NULL, *back = NULL;
     bp_trainer *tr = NULL;
     float *y = NULL;
@@ -69,6 +91,8 @@ static bp_status session(const char **where) {
         *where = name;              \
         if ((st = (call)) != BP_STATUS_OK) goto out; \
     } while (0)
+    STEP("bp_data_load_csv", bp_data_load_csv(tpath("walk.csv"), -1, -1, 0, &csv));
+    STEP("bp_data_load_idx", bp_data_load_idx(tpath("walk-images.idx"), tpath("walk-labels.idx"), &idx));
     STEP("bp_data_builtin", bp_data_builtin("spirals", 64, &ds));
     uint32_t sizes[] = {2, 16, 2};
     bp_act acts[] = {BP_ACT_TANH, BP_ACT_SOFTMAX};
@@ -107,15 +131,19 @@ out:
     bp_net_destroy(back);
     bp_net_destroy(net);
     bp_dataset_free(&ds);
+    bp_dataset_free(&csv);
+    bp_dataset_free(&idx);
     return st;
 }
 
-// For N = 1, 2, ...: the N-th allocation fails. Each such run must end in
+// For N = 1, 2, ...: the N-th allocation fails (allocations by libc inside
+// fopen and opendir, and by zlib inside gzopen, are outside the hook). Each such run must end in
 // BP_STATUS_OUT_OF_MEMORY with a message, free every block (the live count
 // returns to where it was; LeakSanitizer checks what libc allocated), and
 // leave no temporary file. The walk ends at the first N past the session's
 // last allocation, where it succeeds with the hook never firing.
 Test(faults, every_allocation_fails_in_turn, .init = make_tmpdir, .fini = cleanup) {
+    write_inputs();
     const char *where;
     size_t base = bp_alloc_count;
     cr_assert_eq(session(&where), BP_STATUS_OK, "%s: %s", where, bp_last_error());
