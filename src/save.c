@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -107,7 +108,8 @@ static long temp_owner(const char *name, const char *base, size_t base_len) {
         if (end[1] < '0' || end[1] > '9') return 0;
         strtoul(end + 1, &end, 10);
     }
-    return *end == '\0' && pid > 0 ? pid : 0;
+    // A pid out of range must not reach kill() (it would wrap to -1: "all").
+    return *end == '\0' && pid > 0 && pid <= INT_MAX ? pid : 0;
 }
 
 // Flush the directory entry of the rename to the disk, then remove the

@@ -37,7 +37,7 @@ static void cleanup(void) {
 }
 
 static const char *tpath(const char *name) {
-    static char buf[8][1024];
+    static char buf[8][2048];
     static int k;
     k = (k + 1) & 7;
     snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
@@ -227,23 +227,24 @@ Test(save, a_save_removes_temporaries_of_dead_processes_only, .init = make_tmpdi
     if (dead == 0) _exit(0);
     cr_assert_gt(dead, 0);
     cr_assert_eq(waitpid(dead, NULL, 0), dead); // reaped: kill(dead, 0) now says ESRCH
-    char name[6][128];
+    char name[7][128];
     snprintf(name[0], 128, "m.bpm.tmp.%ld.7", (long)dead);      // this version's name: removed
     snprintf(name[1], 128, "m.bpm.tmp.%ld", (long)dead);        // earlier versions' name: removed
     snprintf(name[2], 128, "m.bpm.tmp.%ld.1", (long)getppid()); // a live process's save: kept
     snprintf(name[3], 128, "m.bpm.tmp.%ld.x", (long)dead);      // not our pattern: kept
     snprintf(name[4], 128, "other.bpm.tmp.%ld.1", (long)dead);  // another target's: kept
     snprintf(name[5], 128, "m.bpm.tmp.%ld.2", (long)getpid());  // this process's (a save in flight): kept
-    for (int i = 0; i < 6; i++) touch(tpath(name[i]));
+    snprintf(name[6], 128, "m.bpm.tmp.99999999999999999999.1"); // no pid (kill() would read -1): kept
+    for (int i = 0; i < 7; i++) touch(tpath(name[i]));
     bp_net *net = model(1, 4);
     cr_assert_eq(bp_net_save(net, tpath("m.bpm")), BP_STATUS_OK, "%s", bp_last_error());
     cr_expect(!exists(tpath(name[0])), "%s was left", name[0]);
     cr_expect(!exists(tpath(name[1])), "%s was left", name[1]);
-    for (int i = 2; i < 6; i++) cr_expect(exists(tpath(name[i])), "%s was removed", name[i]);
+    for (int i = 2; i < 7; i++) cr_expect(exists(tpath(name[i])), "%s was removed", name[i]);
     // A failed save leaves no temporary either: the target is a directory.
     cr_assert_eq(mkdir(tpath("d.bpm"), 0700), 0);
     cr_expect_neq(bp_net_save(net, tpath("d.bpm")), BP_STATUS_OK);
-    cr_expect_eq(count_temps(), 4);
+    cr_expect_eq(count_temps(), 5);
     bp_net_destroy(net);
 }
 
