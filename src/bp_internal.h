@@ -189,6 +189,49 @@ BP_INTERNAL bp_status bp_save_file(const char *path, const void *data, size_t le
 // targets unchanged. The library installs no handler itself.
 BP_INTERNAL void bp_save_discard_temps(void);
 
+// ---- data-parallel training (trainer.c; implemented by src/mpi/) ----------
+// A trainer with a combiner is one of `ranks` processes training one network:
+// every process holds the same weights and data order; process `rank` takes
+// rows [lo, hi) = bp_split(batch, 1, ranks, rank) of each global batch. The
+// gradient block is cut into chunks (bp_grad_chunk, last layer first). In the
+// chained mode (recv_partial != NULL) rank r continues each chunk's sums from
+// the partial sums rank r-1 sends, so every gradient element is the one FMA
+// chain over the batch rows in order that a single process computes, and
+// the last rank holds the single-process gradient; finish() gives it to
+// every rank. Without recv_partial each rank sums its own rows from zero and
+// finish() adds the ranks' sums (MPI_Allreduce: faster, not bit-identical).
+// The trainer calls these on OpenMP thread 0 only, chunks in table order.
+typedef struct bp_grad_chunk {
+    size_t layer;  // layer index
+    size_t m0, m1; // weight rows [m0, m1) of the layer, or its bias entries
+    int bias;      // 1: the chunk is the layer's bias entries [m0, m1)
+    size_t off, len; // floats [off, off + len) of the gradient block
+} bp_grad_chunk;
+
+typedef struct bp_combiner {
+    void *ctx;
+    int rank, ranks;
+    // Chained mode: receive chunk i's partial sums from rank-1 into dst.
+    bp_status (*recv_partial)(void *ctx, size_t i, float *dst, size_t len);
+    // Chained mode: pass chunk i on (the last rank: the finished chunk).
+    // src must stay untouched until finish() returns.
+    bp_status (*send_partial)(void *ctx, size_t i, const float *src, size_t len);
+    // Chained mode: the loss sum and hit count of the rows before this
+    // rank's (acc[0], acc[1]); then pass on the sums including its rows.
+    bp_status (*recv_loss)(void *ctx, double acc[2]);
+    bp_status (*send_loss)(void *ctx, const double acc[2]);
+    // After the backward pass: grads (the whole block) and acc become the
+    // batch's, the same on every rank.
+    bp_status (*finish)(void *ctx, float *grads, size_t floats, double acc[2]);
+} bp_combiner;
+// Make tr one of c->ranks processes (c must outlive tr; NULL: train alone).
+// Builds the chunk table (chunk_floats: target floats per weight chunk).
+BP_INTERNAL bp_status bp_trainer_set_combiner(bp_trainer *tr, const bp_combiner *c,
+                                              size_t chunk_floats);
+// The chunk table set by bp_trainer_set_combiner.
+BP_INTERNAL const bp_grad_chunk *bp_trainer_chunks(const bp_trainer *tr, size_t *n_chunks);
+BP_INTERNAL bp_net *bp_trainer_net(const bp_trainer *tr);
+
 // ---- model files (model_file.c) --------------------------------------------
 // Optional trainer state stored after the parameters.
 typedef struct bp_ckpt_state {

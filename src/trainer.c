@@ -83,6 +83,14 @@ struct bp_trainer {
     uint64_t probe_at;
     unsigned probe_left;
     double *phase_s;     // team x n_phases x {work, wait} seconds, or NULL (not timed)
+    // Data-parallel training (bp_combiner); NULL / 0 when training alone.
+    const bp_combiner *comb;
+    bp_grad_chunk *chunks; // the gradient block's chunks, last layer first
+    size_t n_chunks;
+    size_t row0;         // this process's first row in the global batch
+    size_t batch_n;      // rows in the global batch (the loss scale is 1/batch_n)
+    double acc[2];       // combined mode: the batch's loss sum and hits
+    bp_status comb_status; // the first failed combiner call of the step
 };
 
 static double barrier_spin_s(const char *policy);
@@ -189,6 +197,7 @@ void bp_trainer_destroy(bp_trainer *tr) {
     bp_free(tr->gemm_ws);
     bp_free(tr->order);
     bp_free(tr->phase_s);
+    bp_free(tr->chunks);
     bp_free(tr);
 }
 
@@ -281,6 +290,57 @@ size_t bp_trainer_phase_times(const bp_trainer *tr, int t, double *work, double 
 
 const float *bp_trainer_gradients(const bp_trainer *tr) { return tr->grads; }
 
+bp_net *bp_trainer_net(const bp_trainer *tr) { return tr->net; }
+
+const bp_grad_chunk *bp_trainer_chunks(const bp_trainer *tr, size_t *n_chunks) {
+    *n_chunks = tr->n_chunks;
+    return tr->chunks;
+}
+
+bp_status bp_trainer_set_combiner(bp_trainer *tr, const bp_combiner *c, size_t chunk_floats) {
+    if (!tr) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_set_combiner: NULL trainer");
+    bp_free(tr->chunks);
+    tr->chunks = NULL;
+    tr->n_chunks = 0;
+    tr->comb = NULL;
+    if (!c) return BP_STATUS_OK;
+    if (c->ranks < 1 || c->rank < 0 || c->rank >= c->ranks)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_set_combiner: rank %d of %d", c->rank,
+                       c->ranks);
+    const bp_net *net = tr->net;
+    // Weight chunks: whole rows, a multiple of the register tile's height
+    // (so the threads' splits stay on tile boundaries), about chunk_floats
+    // floats each; then the layer's bias as one chunk.
+    size_t total = 0, mr = tr->k->gemm_mr;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t i = 0;
+        for (size_t l = net->n_layers; l-- > 0;) {
+            const struct bp_layer *Ly = &net->layers[l];
+            size_t rows = chunk_floats / Ly->n_in;
+            rows = rows < mr ? mr : rows - rows % mr;
+            for (size_t m0 = 0; m0 < Ly->n_out; m0 += rows, i++) {
+                size_t m1 = Ly->n_out - m0 < rows ? Ly->n_out : m0 + rows;
+                if (pass)
+                    tr->chunks[i] = (bp_grad_chunk){l, m0, m1, 0,
+                                                    (size_t)(Ly->w - net->params) + m0 * Ly->n_in,
+                                                    (m1 - m0) * Ly->n_in};
+            }
+            if (pass)
+                tr->chunks[i] = (bp_grad_chunk){l, 0, Ly->n_out, 1, (size_t)(Ly->b - net->params),
+                                                Ly->n_out};
+            i++;
+        }
+        if (!pass) {
+            total = i;
+            tr->chunks = bp_alloc(total, sizeof *tr->chunks);
+            if (!tr->chunks) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "bp_trainer_set_combiner: no memory");
+        }
+    }
+    tr->n_chunks = total;
+    tr->comb = c;
+    return BP_STATUS_OK;
+}
+
 // ---------------------------------------------------------------- the step
 
 // Inverted dropout: element (row, col) of layer l's output is kept (and
@@ -342,7 +402,7 @@ static void act_block(const bp_trainer *tr, size_t l, size_t r0, size_t r1, size
     if (tr->d[l]) {
         uint64_t seed = dropout_seed(tr, l);
         for (size_t r = r0; r < r1; r++)
-            dropout_row(tr, seed, r, c0, c1, tr->a[l] + r * w, tr->d[l] + r * w);
+            dropout_row(tr, seed, tr->row0 + r, c0, c1, tr->a[l] + r * w, tr->d[l] + r * w);
     }
 }
 
@@ -551,6 +611,132 @@ static void update_layer(bp_trainer *tr, size_t l, int t, int team, float scale)
     }
 }
 
+// dW for weight rows [m0, m1) of layer l, thread t's share: the rows of W
+// split as split_dw splits the whole layer when [m0, m1) is all of it.
+// accumulate: continue the sums already in the gradient block.
+static void layer_weight_grad(bp_trainer *tr, size_t l, size_t n, const float *dz, size_t m0,
+                              size_t m1, int accumulate, int t, int team, float *ws) {
+    const bp_net *net = tr->net;
+    const struct bp_layer *Ly = &net->layers[l];
+    float *gw = tr->grads + (Ly->w - net->params);
+    const float *in = layer_input(tr, l, t);
+    size_t r0, r1, c0, c1;
+    split_dw(tr, m1 - m0, Ly->n_in, t, team, &r0, &r1, &c0, &c1);
+    r0 += m0;
+    r1 += m0;
+    if (r0 < r1 && c0 < c1)
+        tr->gemm(r1 - r0, c1 - c0, n, dz + r0, 1, Ly->n_out, in + c0, Ly->n_in, 1,
+                    gw + r0 * Ly->n_in + c0, Ly->n_in, NULL, accumulate, ws);
+}
+
+// db for bias entries [m0, m1) of layer l, thread t's share.
+static void layer_bias_grad(bp_trainer *tr, size_t l, size_t n, const float *dz, size_t m0,
+                            size_t m1, int accumulate, int t, int team) {
+    const struct bp_layer *Ly = &tr->net->layers[l];
+    float *gb = tr->grads + (Ly->b - tr->net->params);
+    size_t c0, c1;
+    bp_split(m1 - m0, 16, team, t, &c0, &c1);
+    c0 += m0;
+    c1 += m0;
+    if (c0 < c1) tr->k->colsum(n, c1 - c0, dz + c0, Ly->n_out, gb + c0, accumulate);
+}
+
+// dA_{l-1} = dZ_l W_l on thread t's block, then dZ_{l-1} = dA_{l-1} ⊙
+// act'(Z_{l-1}) in place (dropout's mask first), for l > 0.
+static void layer_data_grad(bp_trainer *tr, size_t l, size_t n, const float *dz, float *da, int t,
+                            int team, float *ws) {
+    const bp_net *net = tr->net;
+    const bp_kernel_table *k = tr->k;
+    const struct bp_layer *Ly = &net->layers[l];
+    size_t r0, r1, c0, c1;
+    split_2d(tr, n, Ly->n_in, 2 * k->gemm_nr, t, team, &r0, &r1, &c0, &c1);
+    if (r0 < r1 && c0 < c1) {
+        tr->gemm(r1 - r0, c1 - c0, Ly->n_out, dz + r0 * Ly->n_out, Ly->n_out, 1, Ly->w + c0,
+                Ly->n_in, 1, da + r0 * Ly->n_in + c0, Ly->n_in, NULL, 0, ws);
+        size_t w = Ly->n_in;
+        const struct bp_layer *P = &net->layers[l - 1];
+        uint64_t seed = tr->d[l - 1] ? dropout_seed(tr, l - 1) : 0;
+        for (size_t r = r0; r < r1; r++) {
+            float *row = da + r * w;
+            if (tr->d[l - 1]) dropout_row(tr, seed, tr->row0 + r, c0, c1, row, row);
+            k->act_bwd[P->act](c1 - c0, tr->z[l - 1] + r * w + c0, tr->a[l - 1] + r * w + c0,
+                               row + c0, row + c0, &net->act_params);
+        }
+    }
+}
+
+// Records the first failed combiner call of a step (thread 0 only).
+static void comb_call(bp_trainer *tr, bp_status st) {
+    if (st != BP_STATUS_OK && tr->comb_status == BP_STATUS_OK) tr->comb_status = st;
+}
+
+// The loss sum and hits of this process's rows, added in row order to
+// those of the ranks before it (chained mode), into tr->acc: the same
+// additions, in the same order, as one process's sum over the batch.
+static void loss_rows_sum(bp_trainer *tr, size_t n) {
+    const bp_combiner *c = tr->comb;
+    double acc[2] = {0.0, 0.0};
+    int chained = c->recv_partial != NULL;
+    if (chained && c->rank > 0) comb_call(tr, c->recv_loss(c->ctx, acc));
+    double sum = acc[0];
+    size_t hits = 0;
+    for (size_t r = 0; r < n; r++) {
+        sum += tr->loss_rows[r];
+        hits += tr->correct[r];
+    }
+    tr->acc[0] = sum;
+    tr->acc[1] = acc[1] + (double)hits;
+    if (chained) comb_call(tr, c->send_loss(c->ctx, tr->acc));
+}
+
+// The backward pass of one process among several (see bp_combiner): the
+// same products as the single-process pass, with each layer's weight
+// gradient in the chunks of tr->chunks. In the chained mode a rank after the
+// first receives each chunk's partial sums, continues them with its rows
+// (accumulate) and passes the chunk on; it computes the layer's data
+// gradient before its weight gradient, so that the partial sums arrive
+// while it works, and the first rank the other way round, so that it sends
+// them as early as it can. Every update waits for finish().
+static void backward_combined(bp_trainer *tr, size_t n, int t, int team, phase_clock *pc,
+                              float *ws) {
+    const bp_combiner *c = tr->comb;
+    size_t ci = 0;
+    int chained = c->recv_partial != NULL, continues = chained && c->rank > 0, cur = 0;
+    if (!chained && t == 0) loss_rows_sum(tr, n);
+    for (size_t l = tr->net->n_layers; l-- > 0;) {
+        const float *dz = tr->grad_buf[cur];
+        float *da = tr->grad_buf[cur ^ 1];
+        if (continues && l > 0) layer_data_grad(tr, l, n, dz, da, t, team, ws);
+        for (; ci < tr->n_chunks && tr->chunks[ci].layer == l; ci++) {
+            const bp_grad_chunk *ch = &tr->chunks[ci];
+            float *g = tr->grads + ch->off;
+            if (chained && t == 0) {
+                if (ci == 0) loss_rows_sum(tr, n);
+                if (continues) comb_call(tr, c->recv_partial(c->ctx, ci, g, ch->len));
+            }
+            if (continues) barrier_wait(tr, team);
+            if (ch->bias)
+                layer_bias_grad(tr, l, n, dz, ch->m0, ch->m1, continues, t, team);
+            else
+                layer_weight_grad(tr, l, n, dz, ch->m0, ch->m1, continues, t, team, ws);
+            if (chained) {
+                barrier_wait(tr, team);
+                if (t == 0) comb_call(tr, c->send_partial(c->ctx, ci, g, ch->len));
+            }
+        }
+        if (!continues && l > 0) layer_data_grad(tr, l, n, dz, da, t, team, ws);
+        cur ^= 1;
+        barrier(tr, team, pc);
+    }
+    if (t == 0) {
+        comb_call(tr, c->finish(c->ctx, tr->grads, tr->net->params_floats, tr->acc));
+        tr->batch_loss = tr->acc[0] / (double)tr->batch_n;
+        tr->batch_correct = (size_t)tr->acc[1];
+        tr->step_failed = tr->comb_status != BP_STATUS_OK || !isfinite(tr->batch_loss);
+    }
+    barrier_wait(tr, team);
+}
+
 // Rows the batch gather prefetches ahead of the one it copies.
 #define GATHER_AHEAD 4
 
@@ -623,7 +809,7 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
     float *dz = tr->grad_buf[0];
     bp_split(n, 1, team, t, &r0, &r1);
     if (r0 < r1) {
-        float scale = 1.0f / (float)n;
+        float scale = 1.0f / (float)tr->batch_n;
         const float *in = tr->opt.loss == BP_LOSS_MSE ? tr->a[L - 1] : tr->z[L - 1];
         k->loss[tr->opt.loss](r1 - r0, n_out, in + r0 * n_out, tr->y + r0 * n_out,
                               dz + r0 * n_out, tr->loss_rows + r0, scale);
@@ -639,7 +825,7 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
             tr->correct[r] = (uint8_t)row_correct(judged + r * n_out, tr->y + r * n_out, n_out, thr);
     }
     barrier(tr, team, &pc);
-    if (t == 0) {
+    if (t == 0 && !tr->comb) {
         double sum = 0.0;
         size_t hits = 0;
         for (size_t r = 0; r < n; r++) {
@@ -656,39 +842,19 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
     // Each thread updates exactly the weights whose gradients it computed
     // (they are still in its cache), one layer behind: layer l+1's weights
     // are updated in layer l's phase, once every thread has finished reading
-    // them for dA_l. Clipping needs all gradients first, so it updates after.
-    int fused = !(tr->opt.clip_norm > 0.0f);
+    // them for dA_l. Clipping needs all gradients first, so it updates after,
+    // and so does training on several processes (the gradient is complete
+    // only after the combiner's finish()).
+    int fused = !(tr->opt.clip_norm > 0.0f) && !tr->comb;
     int cur = 0;
-    for (size_t l = L; l-- > 0;) {
+    if (tr->comb) backward_combined(tr, n, t, team, &pc, ws);
+    else for (size_t l = L; l-- > 0;) {
         if (fused && l + 1 < L) update_layer(tr, l + 1, t, team, 1.0f);
         const struct bp_layer *Ly = &net->layers[l];
-        float *gw = tr->grads + (Ly->w - net->params), *gb = tr->grads + (Ly->b - net->params);
         dz = tr->grad_buf[cur];
-        const float *in = layer_input(tr, l, t);
-        split_dw(tr, Ly->n_out, Ly->n_in, t, team, &r0, &r1, &c0, &c1);
-        if (r0 < r1 && c0 < c1)
-            tr->gemm(r1 - r0, c1 - c0, n, dz + r0, 1, Ly->n_out, in + c0, Ly->n_in, 1,
-                    gw + r0 * Ly->n_in + c0, Ly->n_in, NULL, 0, ws);
-        bp_split(Ly->n_out, 16, team, t, &c0, &c1);
-        if (c0 < c1) k->colsum(n, c1 - c0, dz + c0, Ly->n_out, gb + c0, 0);
-        if (l > 0) {
-            float *da = tr->grad_buf[cur ^ 1];
-            split_2d(tr, n, Ly->n_in, 2 * k->gemm_nr, t, team, &r0, &r1, &c0, &c1);
-            if (r0 < r1 && c0 < c1) {
-                tr->gemm(r1 - r0, c1 - c0, Ly->n_out, dz + r0 * Ly->n_out, Ly->n_out, 1,
-                        Ly->w + c0, Ly->n_in, 1, da + r0 * Ly->n_in + c0, Ly->n_in, NULL, 0, ws);
-                size_t w = Ly->n_in;
-                const struct bp_layer *P = &net->layers[l - 1];
-                uint64_t seed = tr->d[l - 1] ? dropout_seed(tr, l - 1) : 0;
-                for (size_t r = r0; r < r1; r++) {
-                    float *row = da + r * w;
-                    if (tr->d[l - 1]) dropout_row(tr, seed, r, c0, c1, row, row);
-                    k->act_bwd[P->act](c1 - c0, tr->z[l - 1] + r * w + c0,
-                                       tr->a[l - 1] + r * w + c0, row + c0, row + c0,
-                                       &net->act_params);
-                }
-            }
-        }
+        layer_weight_grad(tr, l, n, dz, 0, Ly->n_out, 0, t, team, ws);
+        layer_bias_grad(tr, l, n, dz, 0, Ly->n_out, 0, t, team);
+        if (l > 0) layer_data_grad(tr, l, n, dz, tr->grad_buf[cur ^ 1], t, team, ws);
         cur ^= 1;
         barrier(tr, team, &pc);
     }
@@ -696,15 +862,19 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
     // 5. Clipping needs the global gradient norm before any update: one
     //    thread sums in a fixed order, then every thread updates its blocks.
     if (!fused) {
-        if (t == 0) {
-            double total = 0.0;
-            for (size_t i = 0; i < net->params_floats; i++)
-                total += (double)tr->grads[i] * tr->grads[i];
-            double norm = sqrt(total);
-            tr->clip_scale = norm > tr->opt.clip_norm ? (float)(tr->opt.clip_norm / norm) : 1.0f;
+        float scale = 1.0f;
+        if (tr->opt.clip_norm > 0.0f) {
+            if (t == 0) {
+                double total = 0.0;
+                for (size_t i = 0; i < net->params_floats; i++)
+                    total += (double)tr->grads[i] * tr->grads[i];
+                double norm = sqrt(total);
+                tr->clip_scale = norm > tr->opt.clip_norm ? (float)(tr->opt.clip_norm / norm) : 1.0f;
+            }
+            barrier(tr, team, &pc);
+            scale = tr->clip_scale;
         }
-        barrier(tr, team, &pc);
-        for (size_t l = 0; l < L; l++) update_layer(tr, l, t, team, tr->clip_scale);
+        for (size_t l = 0; l < L; l++) update_layer(tr, l, t, team, scale);
     } else {
         update_layer(tr, 0, t, team, 1.0f);
     }
@@ -743,9 +913,22 @@ static void team_step_done(bp_trainer *tr, int team, size_t n, double seconds) {
     if (tr->probe_left && --tr->probe_left == 0) tr->probe_at = tr->step + PROBE_EVERY;
 }
 
+// On several processes (tr->comb) the step runs on this process's rows
+// of the batch only.
 static bp_status run_step(bp_trainer *tr, size_t n) {
     tr->step_failed = 0;
     tr->bad_row = SIZE_MAX;
+    tr->batch_n = n;
+    tr->comb_status = BP_STATUS_OK;
+    size_t lo = 0, hi = n, w = tr->net->layers[0].n_in;
+    size_t n_out = tr->net->layers[tr->net->n_layers - 1].n_out;
+    if (tr->comb) bp_split(n, 1, tr->comb->ranks, tr->comb->rank, &lo, &hi);
+    tr->row0 = lo;
+    const size_t *batch_idx = tr->src_idx;
+    const float *batch_x = tr->src_x, *batch_y = tr->src_y;
+    if (batch_idx) tr->src_idx = batch_idx + lo;
+    if (batch_x) tr->src_x = batch_x + lo * w;
+    if (batch_y) tr->src_y = batch_y + lo * n_out;
     double t_step = (double)(tr->step + 1);
     bp_adam_params ap = {tr->lr, tr->opt.beta1, tr->opt.beta2, tr->opt.epsilon,
                          tr->opt.weight_decay, tr->opt.optimizer == BP_OPT_ADAMW,
@@ -767,15 +950,19 @@ static bp_status run_step(bp_trainer *tr, size_t n) {
 #endif
         // Each OpenMP thread has its own floating-point control state.
         unsigned long mode = strict ? 0 : bp_fpmode_enter_ftz();
-        step_body(tr, n, t, team);
+        step_body(tr, hi - lo, t, team);
         if (!strict) bp_fpmode_restore(mode);
     }
-    team_step_done(tr, team_now, n, now_s() - t0);
+    team_step_done(tr, team_now, hi > lo ? hi - lo : 1, now_s() - t0);
+    tr->src_idx = batch_idx;
+    tr->src_x = batch_x;
+    tr->src_y = batch_y;
     if (tr->bad_row != SIZE_MAX) {
-        size_t r = tr->bad_row, src = tr->src_idx ? tr->src_idx[r] : r, w = tr->net->layers[0].n_in;
-        const float *row = tr->src_data ? tr->src_data->x + src * w : tr->src_x + r * w;
+        size_t r = lo + tr->bad_row, src = batch_idx ? batch_idx[r] : r;
+        const float *row = tr->src_data ? tr->src_data->x + src * w : batch_x + r * w;
         return bp_row_not_finite(row, w, src, tr->src_data ? "training data" : "input");
     }
+    if (tr->comb_status != BP_STATUS_OK) return tr->comb_status;
     if (tr->step_failed)
         return bp_fail(BP_STATUS_NUMERIC_ERROR,
                        "step %llu (epoch %u): the loss is %s; weights left unchanged",
@@ -954,7 +1141,9 @@ bp_status bp_trainer_fit(bp_trainer *tr, const bp_data *data) {
         // progress call reports it, and the caller's final save is what
         // must not be lost.
         bp_status ckpt = BP_STATUS_OK;
-        if (o->checkpoint_path && o->checkpoint_every && tr->epoch % o->checkpoint_every == 0)
+        // Several processes hold the same state: the first one writes it.
+        if (o->checkpoint_path && o->checkpoint_every && tr->epoch % o->checkpoint_every == 0 &&
+            (!tr->comb || tr->comb->rank == 0))
             ckpt = bp_trainer_save_checkpoint(tr, o->checkpoint_path);
         if (o->progress) {
             double dt = now_s() - t0;
