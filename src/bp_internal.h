@@ -223,14 +223,22 @@ typedef struct bp_combiner {
     // After the backward pass: grads (the whole block) and acc become the
     // batch's, the same on every rank.
     bp_status (*finish)(void *ctx, float *grads, size_t floats, double acc[2]);
+    // Frees ctx (and the combiner, which may live in it); may be NULL.
+    void (*destroy)(void *ctx);
 } bp_combiner;
-// Make tr one of c->ranks processes (c must outlive tr; NULL: train alone).
+// Make tr one of c->ranks processes (NULL: train alone). The trainer owns c
+// from then on: it calls c->destroy when destroyed or given another one.
 // Builds the chunk table (chunk_floats: target floats per weight chunk).
 BP_INTERNAL bp_status bp_trainer_set_combiner(bp_trainer *tr, const bp_combiner *c,
                                               size_t chunk_floats);
 // The chunk table set by bp_trainer_set_combiner.
 BP_INTERNAL const bp_grad_chunk *bp_trainer_chunks(const bp_trainer *tr, size_t *n_chunks);
 BP_INTERNAL bp_net *bp_trainer_net(const bp_trainer *tr);
+// The trainer's options and team size (threads per step).
+BP_INTERNAL const bp_train_options *bp_trainer_options(const bp_trainer *tr);
+BP_INTERNAL int bp_trainer_team(const bp_trainer *tr);
+// The combiner set on tr, or NULL.
+BP_INTERNAL const bp_combiner *bp_trainer_combiner(const bp_trainer *tr);
 
 // ---- model files (model_file.c) --------------------------------------------
 // Optional trainer state stored after the parameters.

@@ -198,6 +198,7 @@ void bp_trainer_destroy(bp_trainer *tr) {
     bp_free(tr->order);
     bp_free(tr->phase_s);
     bp_free(tr->chunks);
+    if (tr->comb && tr->comb->destroy) tr->comb->destroy(tr->comb->ctx);
     bp_free(tr);
 }
 
@@ -292,6 +293,12 @@ const float *bp_trainer_gradients(const bp_trainer *tr) { return tr->grads; }
 
 bp_net *bp_trainer_net(const bp_trainer *tr) { return tr->net; }
 
+const bp_combiner *bp_trainer_combiner(const bp_trainer *tr) { return tr->comb; }
+
+const bp_train_options *bp_trainer_options(const bp_trainer *tr) { return &tr->opt; }
+
+int bp_trainer_team(const bp_trainer *tr) { return tr->team; }
+
 const bp_grad_chunk *bp_trainer_chunks(const bp_trainer *tr, size_t *n_chunks) {
     *n_chunks = tr->n_chunks;
     return tr->chunks;
@@ -302,6 +309,7 @@ bp_status bp_trainer_set_combiner(bp_trainer *tr, const bp_combiner *c, size_t c
     bp_free(tr->chunks);
     tr->chunks = NULL;
     tr->n_chunks = 0;
+    if (tr->comb && tr->comb->destroy) tr->comb->destroy(tr->comb->ctx);
     tr->comb = NULL;
     if (!c) return BP_STATUS_OK;
     if (c->ranks < 1 || c->rank < 0 || c->rank >= c->ranks)

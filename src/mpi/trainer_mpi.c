@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: MIT
+// Data-parallel training on MPI: the bp_combiner (bp_internal.h) that the
+// trainer calls from its step, over a duplicate of the caller's
+// communicator. Compiled only with -DBP_WITH_MPI=ON.
+//
+// Chained mode (deterministic). Gradient chunk i (the trainer's chunk
+// table: the last layer's weight rows in blocks, its bias, then the layer
+// before...) travels rank 0 -> 1 -> ... -> R-1 on `part`: each rank
+// receives the partial sums, continues them with its rows and sends them
+// on, so the last rank holds the single-process value. The last rank then
+// sends each finished chunk round the ring on `fin`: R-1 -> 0 -> 1 -> ...
+// -> R-2, every rank forwarding to the next. Sends are non-blocking: a rank
+// passes a chunk on and goes on computing; the chunk's buffer (its slice of
+// the gradient block) is not written again before the send completes
+// (finish() waits for every send of the step). Each rank sends and
+// receives about 2P floats per step for P parameters, whatever the number
+// of ranks. The batch's loss sum and hit count travel the same way (tag
+// n_chunks), summed in row order like one process does.
+//
+// Allreduce mode: each rank sums its own rows from zero; finish() adds the
+// ranks' gradients and loss sums with MPI_Allreduce.
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "backprop_mpi.h"
+#include "bp_internal.h"
+
+typedef struct {
+    bp_combiner c;       // handed to the trainer; c.ctx points back here
+    bp_mpi_reduction reduction;
+    MPI_Comm part;       // partial sums, rank r -> r+1 (chained mode)
+    MPI_Comm fin;        // finished chunks round the ring (chained mode)
+    MPI_Comm all;        // allreduce mode
+    int rank, ranks;
+    size_t n_chunks;     // the trainer's chunk table
+    const bp_grad_chunk *chunks;
+    MPI_Request *reqs;   // this step's outstanding sends (at most 2 per chunk + 2)
+    int n_reqs;
+    double loss_buf[2];  // the loss sums being sent (must outlive the send)
+    double loss_fwd[2];  // the finished loss sums being forwarded
+    double seconds;      // time inside MPI calls
+} mpi_ctx;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static bp_status mpi_status(int rc, const char *what) {
+    if (rc == MPI_SUCCESS) return BP_STATUS_OK;
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, msg, &len);
+    return bp_fail(BP_STATUS_IO_ERROR, "MPI %s failed: %s", what, msg);
+}
+
+// Rank that sends this rank the finished chunks, and the one it forwards
+// them to (-1: none): the ring R-1 -> 0 -> 1 -> ... -> R-2.
+static int ring_prev(const mpi_ctx *m) { return m->rank == 0 ? m->ranks - 1 : m->rank - 1; }
+static int ring_next(const mpi_ctx *m) { return m->rank + 1 < m->ranks - 1 ? m->rank + 1 : -1; }
+
+static bp_status recv_partial(void *ctx, size_t i, float *dst, size_t len) {
+    mpi_ctx *m = ctx;
+    double t0 = now_s();
+    int rc = MPI_Recv(dst, (int)len, MPI_FLOAT, m->rank - 1, (int)i, m->part, MPI_STATUS_IGNORE);
+    m->seconds += now_s() - t0;
+    return mpi_status(rc, "receive of partial gradient sums");
+}
+
+static bp_status send_partial(void *ctx, size_t i, const float *src, size_t len) {
+    mpi_ctx *m = ctx;
+    if (m->ranks == 1) return BP_STATUS_OK;
+    double t0 = now_s();
+    int last = m->rank == m->ranks - 1;
+    int rc = MPI_Isend(src, (int)len, MPI_FLOAT, last ? 0 : m->rank + 1, (int)i,
+                       last ? m->fin : m->part, &m->reqs[m->n_reqs++]);
+    m->seconds += now_s() - t0;
+    return mpi_status(rc, "send of gradient sums");
+}
+
+static bp_status recv_loss(void *ctx, double acc[2]) {
+    mpi_ctx *m = ctx;
+    double t0 = now_s();
+    int rc = MPI_Recv(acc, 2, MPI_DOUBLE, m->rank - 1, (int)m->n_chunks, m->part, MPI_STATUS_IGNORE);
+    m->seconds += now_s() - t0;
+    return mpi_status(rc, "receive of loss sums");
+}
+
+static bp_status send_loss(void *ctx, const double acc[2]) {
+    mpi_ctx *m = ctx;
+    if (m->ranks == 1) return BP_STATUS_OK;
+    double t0 = now_s();
+    int last = m->rank == m->ranks - 1;
+    memcpy(m->loss_buf, acc, sizeof m->loss_buf);
+    int rc = MPI_Isend(m->loss_buf, 2, MPI_DOUBLE, last ? 0 : m->rank + 1, (int)m->n_chunks,
+                       last ? m->fin : m->part, &m->reqs[m->n_reqs++]);
+    m->seconds += now_s() - t0;
+    return mpi_status(rc, "send of loss sums");
+}
+
+// Chained mode: every rank but the last receives the finished loss sums and
+// chunks in the order the last rank sent them, forwarding each; then every
+// send of the step completes.
+static bp_status finish_chain(mpi_ctx *m, float *grads, double acc[2]) {
+    int rc = MPI_SUCCESS, prev = ring_prev(m), next = ring_next(m);
+    if (m->rank != m->ranks - 1 && m->ranks > 1) {
+        rc = MPI_Recv(acc, 2, MPI_DOUBLE, prev, (int)m->n_chunks, m->fin, MPI_STATUS_IGNORE);
+        if (rc == MPI_SUCCESS && next >= 0) {
+            memcpy(m->loss_fwd, acc, sizeof m->loss_fwd);
+            rc = MPI_Isend(m->loss_fwd, 2, MPI_DOUBLE, next, (int)m->n_chunks, m->fin,
+                           &m->reqs[m->n_reqs++]);
+        }
+        // This rank's partial send of chunk i (request i + 1: the loss went
+        // first) reads the memory the finished chunk lands in.
+        for (size_t i = 0; rc == MPI_SUCCESS && i < m->n_chunks; i++) {
+            const bp_grad_chunk *ch = &m->chunks[i];
+            rc = MPI_Wait(&m->reqs[i + 1], MPI_STATUS_IGNORE);
+            if (rc == MPI_SUCCESS)
+                rc = MPI_Recv(grads + ch->off, (int)ch->len, MPI_FLOAT, prev, (int)i, m->fin,
+                              MPI_STATUS_IGNORE);
+            if (rc == MPI_SUCCESS && next >= 0)
+                rc = MPI_Isend(grads + ch->off, (int)ch->len, MPI_FLOAT, next, (int)i, m->fin,
+                               &m->reqs[m->n_reqs++]);
+        }
+    }
+    if (rc == MPI_SUCCESS) rc = MPI_Waitall(m->n_reqs, m->reqs, MPI_STATUSES_IGNORE);
+    m->n_reqs = 0;
+    return mpi_status(rc, "exchange of the finished gradient");
+}
+
+static bp_status finish(void *ctx, float *grads, size_t floats, double acc[2]) {
+    mpi_ctx *m = ctx;
+    double t0 = now_s();
+    bp_status st;
+    if (m->reduction == BP_MPI_CHAIN) {
+        st = finish_chain(m, grads, acc);
+    } else {
+        int rc = MPI_Allreduce(MPI_IN_PLACE, grads, (int)floats, MPI_FLOAT, MPI_SUM, m->all);
+        if (rc == MPI_SUCCESS) rc = MPI_Allreduce(MPI_IN_PLACE, acc, 2, MPI_DOUBLE, MPI_SUM, m->all);
+        st = mpi_status(rc, "allreduce of the gradient");
+    }
+    m->seconds += now_s() - t0;
+    return st;
+}
+
+static void destroy(void *ctx) {
+    mpi_ctx *m = ctx;
+    if (!m) return;
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) {
+        if (m->part != MPI_COMM_NULL) MPI_Comm_free(&m->part);
+        if (m->fin != MPI_COMM_NULL) MPI_Comm_free(&m->fin);
+        if (m->all != MPI_COMM_NULL) MPI_Comm_free(&m->all);
+    }
+    bp_free(m->reqs);
+    bp_free(m);
+}
+
+// Fingerprints of what must agree across the processes: [0] shapes and
+// options, [1] the initial weights, [2] the kernel set.
+static void fingerprints(const bp_trainer *tr, uint64_t fp[3]) {
+    const bp_net *net = bp_trainer_net(tr);
+    const bp_train_options *o = bp_trainer_options(tr);
+    uint64_t h = bp_hash64(net->n_layers);
+    for (size_t l = 0; l < net->n_layers; l++)
+        h = bp_hash64(h ^ ((uint64_t)net->layers[l].n_in << 32 | net->layers[l].n_out)) ^
+            (uint64_t)net->layers[l].act;
+    float fl[] = {o->learning_rate, o->momentum, o->beta1, o->beta2, o->epsilon, o->weight_decay,
+                  o->lr_gamma, o->lr_min, o->clip_norm, o->dropout, net->act_params.alpha};
+    for (size_t i = 0; i < sizeof fl / sizeof fl[0]; i++) {
+        uint32_t u;
+        memcpy(&u, &fl[i], sizeof u);
+        h = bp_hash64(h ^ u);
+    }
+    uint64_t in[] = {(uint64_t)o->loss, (uint64_t)o->optimizer, o->batch_size, o->epochs, o->seed,
+                     (uint64_t)o->shuffle, (uint64_t)o->strict_ieee, (uint64_t)o->lr_schedule,
+                     o->lr_step_epochs, o->warmup_epochs, o->patience};
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) h = bp_hash64(h ^ in[i]);
+    fp[0] = h;
+    const uint32_t *w = (const uint32_t *)(const void *)net->params;
+    uint64_t hw = 0;
+    for (size_t i = 0; i < net->params_floats; i++) hw = bp_hash64(hw ^ w[i]);
+    fp[1] = hw;
+    fp[2] = (uint64_t)net->k->isa;
+}
+
+bp_status bp_trainer_set_mpi(bp_trainer *tr, MPI_Comm comm, bp_mpi_reduction reduction) {
+    const char *fn = "bp_trainer_set_mpi";
+    if (!tr) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: NULL trainer", fn);
+    if ((unsigned)reduction >= BP_MPI_REDUCTION_COUNT)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: unknown reduction %d", fn, (int)reduction);
+    int initialized = 0, level = MPI_THREAD_SINGLE;
+    MPI_Initialized(&initialized);
+    if (!initialized) return bp_fail(BP_STATUS_INVALID_STATE, "%s: MPI is not initialised", fn);
+    MPI_Query_thread(&level);
+    if (bp_trainer_team(tr) > 1 && level < MPI_THREAD_FUNNELED)
+        return bp_fail(BP_STATUS_INVALID_STATE,
+                       "%s: a trainer with %d threads needs MPI initialised with "
+                       "MPI_THREAD_FUNNELED or more (MPI_Init_thread)",
+                       fn, bp_trainer_team(tr));
+    const bp_net *net = bp_trainer_net(tr);
+    if (net->params_floats > INT_MAX)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: %zu parameters, MPI counts stop at %d", fn,
+                       net->params_floats, INT_MAX);
+    // The processes must agree, or the run would differ from one process's
+    // (or deadlock on different chunk tables): checked collectively, so
+    // every process returns the same answer.
+    uint64_t fp[3], lo[3], hi[3];
+    fingerprints(tr, fp);
+    int rc = MPI_Allreduce(fp, lo, 3, MPI_UINT64_T, MPI_MIN, comm);
+    if (rc == MPI_SUCCESS) rc = MPI_Allreduce(fp, hi, 3, MPI_UINT64_T, MPI_MAX, comm);
+    int red[2] = {(int)reduction, -(int)reduction}, red_max[2];
+    if (rc == MPI_SUCCESS) rc = MPI_Allreduce(red, red_max, 2, MPI_INT, MPI_MAX, comm);
+    if (rc != MPI_SUCCESS) return mpi_status(rc, "agreement check");
+    if (lo[0] != hi[0])
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT,
+                       "%s: the processes have different networks or training options", fn);
+    if (lo[2] != hi[2])
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT,
+                       "%s: the processes use different kernel sets (set BP_ISA to one every "
+                       "machine has): the results would depend on the machine", fn);
+    if (lo[1] != hi[1])
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT,
+                       "%s: the processes start from different weights (use the same --seed or "
+                       "model file)", fn);
+    if (red_max[0] != -red_max[1])
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: the processes ask for different reductions", fn);
+
+    mpi_ctx *m = bp_alloc(1, sizeof *m);
+    if (!m) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory", fn);
+    m->part = m->fin = m->all = MPI_COMM_NULL;
+    m->reduction = reduction;
+    MPI_Comm_rank(comm, &m->rank);
+    MPI_Comm_size(comm, &m->ranks);
+    m->c = (bp_combiner){m, m->rank, m->ranks, NULL, NULL, NULL, NULL, finish, destroy};
+    if (reduction == BP_MPI_CHAIN) {
+        m->c.recv_partial = recv_partial;
+        m->c.send_partial = send_partial;
+        m->c.recv_loss = recv_loss;
+        m->c.send_loss = send_loss;
+        rc = MPI_Comm_dup(comm, &m->part);
+        if (rc == MPI_SUCCESS) rc = MPI_Comm_dup(comm, &m->fin);
+    } else {
+        rc = MPI_Comm_dup(comm, &m->all);
+    }
+    if (rc != MPI_SUCCESS) {
+        destroy(m);
+        return mpi_status(rc, "communicator duplication");
+    }
+    // Chunks of about 64 Ki floats (256 KiB): small enough that a rank waits
+    // for at most one chunk's worth of the previous rank's work, large
+    // enough that a message's fixed cost (microseconds) stays small against
+    // its compute (bench/README.md, MPI section).
+    bp_status st = bp_trainer_set_combiner(tr, &m->c, (size_t)1 << 16);
+    if (st == BP_STATUS_OK) {
+        m->chunks = bp_trainer_chunks(tr, &m->n_chunks);
+        if (m->n_chunks + 1 > (size_t)INT_MAX / 2) {
+            st = bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: too many gradient chunks", fn);
+        } else {
+            m->reqs = bp_alloc(2 * m->n_chunks + 4, sizeof(MPI_Request));
+            if (!m->reqs) st = bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory", fn);
+        }
+        if (st != BP_STATUS_OK) {
+            bp_status keep = st;
+            (void)bp_trainer_set_combiner(tr, NULL, 0); // destroys m
+            return keep;
+        }
+        return BP_STATUS_OK;
+    }
+    destroy(m);
+    return st;
+}
+
+double bp_trainer_mpi_seconds(const bp_trainer *tr) {
+    const bp_combiner *c = tr ? bp_trainer_combiner(tr) : NULL;
+    return c && c->destroy == destroy ? ((const mpi_ctx *)c->ctx)->seconds : 0.0;
+}
+
+bp_status bp_mpi_reduction_from_name(const char *name, bp_mpi_reduction *out) {
+    if (name && out && strcasecmp(name, "chain") == 0) {
+        *out = BP_MPI_CHAIN;
+        return BP_STATUS_OK;
+    }
+    if (name && out && strcasecmp(name, "allreduce") == 0) {
+        *out = BP_MPI_ALLREDUCE;
+        return BP_STATUS_OK;
+    }
+    return bp_fail(BP_STATUS_INVALID_ARGUMENT, "unknown reduction '%s' (expected chain or allreduce)",
+                   name ? name : "(null)");
+}
