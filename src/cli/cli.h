@@ -32,6 +32,20 @@ void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 // then ends the process by sig as if it had not been caught.
 void cli_signal_exit(int sig);
 
+// ---- MPI (cli_mpi.c; no-ops unless built with MPI and run by mpirun) ----
+void cli_mpi_start(int *argc, char ***argv);
+// Returns rc; under MPI, a failure (rc != 0) on any rank ends every rank.
+int cli_mpi_end(int rc);
+int cli_mpi_rank(void); // 0 when not under MPI
+int cli_mpi_size(void); // 1 when not under MPI
+// Make the trainer one of the MPI processes (BP_MPI_REDUCTION picks the
+// reduction) after checking that every rank has the same training data;
+// CLI_OK, or an exit status after printing the problem.
+int cli_mpi_attach(bp_trainer *tr, const bp_data *data);
+// spec with its "%d" replaced by the MPI rank (a per-rank copy of a data
+// set), in buf; spec itself when it has no "%d" or not under MPI.
+const char *cli_mpi_path(const char *spec, char *buf, size_t size);
+
 // ---- option parsing (args.c) -------------------------------------------
 typedef enum cli_opt_kind {
     CLI_OPT_VALUE, // takes a value: --name V, --name=V, -x V

@@ -340,7 +340,9 @@ static void train_job_free(train_job *j) {
 static int load_data(const train_config *c, train_job *j) {
     const train_args *a = &c->a;
     cli_data_opts dopt = {(int)c->label_col, c->header, (uint32_t)c->targets, (size_t)c->samples};
-    if (!cli_data_load("--data", a->data ? a->data : "spirals", "train", &dopt, &j->train)) return CLI_FAIL;
+    char data_path[4096]; // under MPI, "%d" in --data names this rank's copy
+    const char *data = cli_mpi_path(a->data ? a->data : "spirals", data_path, sizeof data_path);
+    if (!cli_data_load("--data", data, "train", &dopt, &j->train)) return CLI_FAIL;
     if (a->test) {
         j->have_test = cli_data_load("--test", a->test, "t10k", &dopt, &j->test);
         if (!j->have_test) return CLI_FAIL;
@@ -547,6 +549,8 @@ static int build_trainer(const train_config *c, train_job *j) {
         cli_error("%s", bp_last_error());
         return st == BP_STATUS_INVALID_ARGUMENT ? CLI_USAGE : CLI_FAIL;
     }
+    int mpi_rc = cli_mpi_attach(j->tr, j->fit);
+    if (mpi_rc != CLI_OK) return mpi_rc;
     if (a->resume && bp_trainer_resume(j->tr, a->resume) != BP_STATUS_OK) {
         cli_error("--resume: %s", bp_last_error());
         return CLI_FAIL;
@@ -690,13 +694,24 @@ int cmd_train(int argc, char **argv) {
         fputs(usage_training, stdout);
         return CLI_OK;
     }
+    // Under MPI every rank trains; rank 0 alone prints, logs and saves.
+    int mpi_rank = cli_mpi_rank();
+    if (mpi_rank > 0) {
+        c.a.quiet = 1;
+        c.a.log = NULL;
+    }
+    if (mpi_rank > 0 && cli_mpi_size() > 1) {
+        static char prog[64];
+        snprintf(prog, sizeof prog, "backprop train (rank %d)", mpi_rank);
+        cli_prog = prog;
+    }
     train_job j;
     memset(&j, 0, sizeof j);
     rc = load_data(&c, &j);
     if (rc == CLI_OK) rc = build_network(&c, &j);
     if (rc == CLI_OK) rc = build_trainer(&c, &j);
     if (rc == CLI_OK) rc = run_training(&c, &j);
-    if (rc == CLI_OK) rc = report(&c, &j);
+    if (rc == CLI_OK && mpi_rank == 0) rc = report(&c, &j);
     train_job_free(&j);
     return rc;
 }

@@ -25,7 +25,9 @@ static const char usage[] =
     "  --version  print the version\n"
     "\n"
     "Environment: BP_ISA=scalar|avx2|avx512|neon forces a kernel set;\n"
-    "OMP_NUM_THREADS sets the default thread count.\n";
+    "OMP_NUM_THREADS sets the default thread count. Built with -DBP_WITH_MPI=ON,\n"
+    "'mpirun -np N backprop train ...' trains on N processes (bit-identical to\n"
+    "one); BP_MPI_REDUCTION=allreduce trades that for MPI_Allreduce.\n";
 
 typedef struct command {
     const char *name;
@@ -69,8 +71,7 @@ static void catch_signals(void) {
         if (sigaction(fatal[i], NULL, &old) == 0 && old.sa_handler != SIG_IGN) sigaction(fatal[i], &sa, NULL);
 }
 
-int main(int argc, char **argv) {
-    catch_signals();
+static int dispatch(int argc, char **argv) {
     if (argc < 2) {
         fputs(usage, stderr);
         return CLI_USAGE;
@@ -101,4 +102,10 @@ int main(int argc, char **argv) {
     cli_error("unknown command '%s' (expected train, eval, predict, info, summary, export-c, plot or draw;"
               " see 'backprop --help')", cmd);
     return CLI_USAGE;
+}
+
+int main(int argc, char **argv) {
+    catch_signals();
+    cli_mpi_start(&argc, &argv);
+    return cli_mpi_end(dispatch(argc, argv));
 }
