@@ -22,6 +22,7 @@ ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 bash scripts/test-tsan.sh
 
 bash scripts/test-mutation.sh # the mutation check's CI subset (about 1 minute)
+bash scripts/test-mpi.sh # the MPI build and its tests (about 1 minute)
 
 if [ -f scripts/test-arm64.sh ]; then
   echo "== aarch64 (NEON) build under qemu"
