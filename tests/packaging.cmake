@@ -8,7 +8,8 @@ if(BP_BUILD_SHARED)
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_symbols.sh ${CMAKE_NM}
                    $<TARGET_FILE:backprop_shared>
                    ${PROJECT_SOURCE_DIR}/include/backprop.h
-                   ${PROJECT_SOURCE_DIR}/include/backprop_kernels.h)
+                   ${PROJECT_SOURCE_DIR}/include/backprop_kernels.h
+                   $<$<BOOL:${BP_WITH_MPI}>:${PROJECT_SOURCE_DIR}/include/backprop_mpi.h>)
 endif()
 
 # The public headers compile on their own, as C11 and as C++, with every
