@@ -179,7 +179,7 @@ static void fingerprints(const bp_trainer *tr, uint64_t fp[3]) {
     }
     uint64_t in[] = {(uint64_t)o->loss, (uint64_t)o->optimizer, o->batch_size, o->epochs, o->seed,
                      (uint64_t)o->shuffle, (uint64_t)o->strict_ieee, (uint64_t)o->lr_schedule,
-                     o->lr_step_epochs, o->warmup_epochs, o->patience};
+                     o->lr_step_epochs, o->warmup_epochs, o->patience, (uint64_t)o->precision};
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) h = bp_hash64(h ^ in[i]);
     fp[0] = h;
     const uint32_t *w = (const uint32_t *)(const void *)net->params;
