@@ -4,12 +4,16 @@
 # The shared library exports exactly the BP_API functions of the public
 # headers: no internal or kernel symbol leaks, and none is missing.
 if(BP_BUILD_SHARED)
+  set(BP_MPI_HEADER "")
+  if(BP_WITH_MPI)
+    set(BP_MPI_HEADER ${PROJECT_SOURCE_DIR}/include/backprop_mpi.h)
+  endif()
   add_test(NAME exported_symbols
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/check_symbols.sh ${CMAKE_NM}
                    $<TARGET_FILE:backprop_shared>
                    ${PROJECT_SOURCE_DIR}/include/backprop.h
                    ${PROJECT_SOURCE_DIR}/include/backprop_kernels.h
-                   $<$<BOOL:${BP_WITH_MPI}>:${PROJECT_SOURCE_DIR}/include/backprop_mpi.h>)
+                   ${BP_MPI_HEADER})
 endif()
 
 # The public headers compile on their own, as C11 and as C++, with every
