@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 . scripts/common.sh
 bash scripts/deps.sh "${BP_BUILD_PACKAGES[@]}" openmpi-bin libopenmpi-dev
 jobs=$(nproc)
+echo "== MPI build (-DBP_WITH_MPI=ON): data-parallel training on 1-4 ranks"
 cmake -S . -B build-mpi -DCMAKE_BUILD_TYPE=Release -DBP_WERROR=ON -DBP_WITH_MPI=ON >/dev/null
 cmake --build build-mpi -j"$jobs"
 ctest --test-dir build-mpi --output-on-failure -L mpi
