@@ -340,6 +340,10 @@ typedef struct bp_dataset {
     float *x_mem;
     int32_t *labels_mem;
     float *targets_mem;
+    char **class_names; /**< bp_data_read_csv: d.n_classes names when the labels
+                             were text (or names were given), else NULL */
+    char **ids;         /**< bp_data_read_csv with id_col: d.n row ids, else NULL */
+    int had_header;     /**< bp_data_read_csv: 1 when the first line was a header */
 } bp_dataset;
 
 BP_API void bp_dataset_free(bp_dataset *ds);
@@ -363,6 +367,59 @@ BP_NODISCARD BP_API bp_status bp_data_load_idx(const char *images_path, const ch
  *  @retval BP_STATUS_IO_ERROR the file cannot be opened or read */
 BP_NODISCARD BP_API bp_status bp_data_load_csv(const char *path, int label_col, int header,
                                                uint32_t n_targets, bp_dataset *out);
+/** Options of bp_data_read_csv; start from bp_csv_options_default(). */
+typedef struct bp_csv_options {
+    int label_col;      /**< class-label column, 0-based; -1 = the last (default);
+                             BP_CSV_NO_LABEL = none (features only) */
+    uint32_t n_targets; /**< > 0: the last n_targets columns (id column aside) are
+                             float regression targets; label_col is ignored */
+    int header;         /**< 1 = the first line is a header, 0 = data, -1 = detect
+                             (default): a header has a non-empty cell and no
+                             cell that is a number */
+    char delimiter;     /**< ',', ';' or '\t'; 0 = detect (default): the one of
+                             the three the first line holds most of (',' if none) */
+    int id_col;         /**< a column kept as text in bp_dataset.ids, not a
+                             feature; -1 = none (default) */
+    int drop_col;       /**< a column skipped unread (0-based; -1 = the last;
+                             BP_CSV_NO_LABEL = none, the default) */
+    const char *const *class_names; /**< map labels through these names (a
+                             model's): a label equal to name i is class i; a
+                             label that is no name but an integer in range is
+                             that class. NULL: see bp_data_read_csv */
+    size_t n_class_names;
+} bp_csv_options;
+#define BP_CSV_NO_LABEL (-2)
+
+BP_API bp_csv_options bp_csv_options_default(void);
+/** Read a CSV data set. path "-" reads stdin. Rules: lines end in \n or
+ *  \r\n, blank lines are skipped, a UTF-8 byte-order mark is ignored; cells
+ *  are trimmed of blanks and may be quoted ("a;b", "say ""hi"""); every row
+ *  has as many cells as the first; feature and target cells are finite
+ *  numbers within float range. Labels: without class_names, labels that
+ *  are all non-negative integers are the class numbers (n_classes = largest
+ *  + 1, so a class may have no rows: check with the counts); otherwise
+ *  every distinct label text is a class, numbered in sorted (byte) order,
+ *  and the names are returned in out->class_names. Errors name the line and
+ *  the 1-based column.
+ *  @retval BP_STATUS_IO_ERROR cannot open or read
+ *  @retval BP_STATUS_FORMAT_ERROR bad cell, ragged row, no data, unknown label name
+ *  @retval BP_STATUS_INVALID_ARGUMENT bad options (column out of range, ...) */
+BP_NODISCARD BP_API bp_status bp_data_read_csv(const char *path, const bp_csv_options *opt,
+                                               bp_dataset *out);
+
+/** A CSV file of numbers with column names, read by bp_csv_read_table. */
+typedef struct bp_csv_table {
+    size_t n_rows, n_cols;
+    char **names;   /**< n_cols header names; NULL when the file has no header */
+    double *values; /**< n_rows x n_cols, row-major; an empty cell is NaN */
+} bp_csv_table;
+/** Read a table of numbers (same rules as bp_data_read_csv; delimiter 0 =
+ *  detect; header 1/0/-1). Empty cells are allowed (NaN). Free with
+ *  bp_csv_table_free. */
+BP_NODISCARD BP_API bp_status bp_csv_read_table(const char *path, char delimiter, int header,
+                                                bp_csv_table *out);
+BP_API void bp_csv_table_free(bp_csv_table *t);
+
 /** Built-in data sets: "and", "or", "xor" (4 rows, n ignored), "spirals"
  *  (two interleaved spirals, n rows (0: 1000), 2 classes). Deterministic. */
 BP_NODISCARD BP_API bp_status bp_data_builtin(const char *name, size_t n, bp_dataset *out);

@@ -12,6 +12,8 @@ void bp_dataset_free(bp_dataset *ds) {
     bp_free(ds->x_mem);
     bp_free(ds->labels_mem);
     bp_free(ds->targets_mem);
+    bp_free(ds->class_names); // one block: pointers, then the strings
+    bp_free(ds->ids);
     memset(ds, 0, sizeof *ds);
 }
 

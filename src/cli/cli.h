@@ -88,7 +88,12 @@ typedef struct cli_data_opts {
     int header;         // CSV: 1/0/-1
     uint32_t n_targets; // CSV: > 0 = regression targets
     size_t samples;     // spirals: points (0 = default)
+    char delimiter;     // CSV: ',', ';', '\t', 0 = detect
+    const char *const *class_names; // CSV: map labels through these (a model's or the training set's)
+    size_t n_class_names;
 } cli_data_opts;
+// --delimiter: ",", ";", "tab" (or "\t"), "auto". On error prints and returns 0.
+int cli_delimiter(const char *opt, const char *s, char *out);
 
 typedef enum cli_data_kind {
     CLI_DATA_BUILTIN,
@@ -102,10 +107,14 @@ typedef struct cli_data {
     char name[64];      // short name for the summary (spirals, fashion-mnist, file name)
     char source[4096];  // what was read (the images file, the CSV path, the built-in name)
     char dir[4096];     // IDX: the directory
+    const char *const *class_names; // the classes' names (CSV text labels, Fashion-MNIST), else NULL
+    size_t n_class_names;
 } cli_data;
 
 // Load a data set named by spec: a built-in name (and, or, xor, spirals),
-// "fashion-mnist", a directory holding IDX files, or a CSV file.
+// "fashion-mnist", a directory holding IDX files, or a CSV file ("-" = a
+// CSV on stdin). Fashion-MNIST (the name, or a directory whose path holds
+// "fashion") gets its class names in out->set.class_names.
 // which: "train" or "t10k" (the IDX file prefix to read from a directory).
 // On failure prints the message and returns 0.
 int cli_data_load(const char *opt, const char *spec, const char *which, const cli_data_opts *o,
@@ -116,14 +125,6 @@ int cli_idx_has(const char *dir, const char *which);
 const char *cli_data_resolve(const char *spec);
 // "784 features, 10 classes, 60000 rows".
 void cli_data_describe(const bp_data *d, char *buf, size_t len);
-
-// ---- feature-only CSV (csv_features.c) -------------------------------------
-// Read rows of numbers, features only (header: 1/0/-1 as for
-// bp_data_load_csv; path "-" reads stdin). Every row must have as many cells
-// as the first. *x is malloc'ed (n_rows x width); *had_header tells whether
-// a header line was skipped. Prints the problem and returns 0 on failure.
-int cli_csv_features(const char *path, int header, float **x, size_t *n_rows, size_t *width,
-                     int *had_header);
 
 // ---- backprop train's progress display (train_progress.c) -----------------------
 typedef struct train_progress {

@@ -17,10 +17,12 @@ static const char eval_usage[] =
     "\n"
     "  --data SPEC           and, or, xor, spirals, fashion-mnist, an IDX directory (its\n"
     "                        t10k-* files if present, else train-*), an IDX images file,\n"
-    "                        or a CSV file\n"
+    "                        or a CSV file (\"-\" = stdin; text labels are matched to\n"
+    "                        the model's class names)\n"
     "  --label-col N         CSV: the label column, 0-based (-1 = last, the default)\n"
     "  --targets N           CSV: the last N columns are regression targets\n"
     "  --header yes|no|auto  CSV: first line is a header (default auto)\n"
+    "  --delimiter D         CSV: ',', ';', tab or auto (default: detected)\n"
     "  --samples N           spirals: number of points (default 1000)\n"
     "  --loss NAME           mse, softmax_xent, sigmoid_bce (default: from the output layer)\n"
     "  --threads N           OpenMP threads (0 = all cores)\n"
@@ -31,14 +33,19 @@ static const char eval_usage[] =
 static const char predict_usage[] =
     "usage: backprop predict MODEL --input IN.csv [-o OUT.csv] [options]\n"
     "\n"
-    "Run a saved model on the rows of a CSV file of features (no label column).\n"
-    "Writes one CSV row of outputs per input row, followed by the predicted class\n"
-    "for classifiers (softmax output, or one sigmoid output thresholded at 0.5).\n"
-    "The output has a header line when the input had one.\n"
+    "Run a saved model on the rows of a CSV file of features. Writes one CSV row\n"
+    "of outputs per input row (in the data's units: the model's scaling is\n"
+    "applied), followed by the predicted class for classifiers (softmax output,\n"
+    "or one sigmoid output thresholded at 0.5): its name when the model stores\n"
+    "class names, else its number. The output has a header line when the input\n"
+    "had one.\n"
     "\n"
     "  --input PATH          the features (\"-\" = stdin)\n"
     "  -o, --output PATH     where to write (default: stdout)\n"
+    "  --label-col N         drop this column (0-based, -1 = last): a label\n"
+    "  --id-col N            copy this column (0-based) to the output's first column\n"
     "  --header yes|no|auto  the input's first line is a header (default auto)\n"
+    "  --delimiter D         ',', ';', tab or auto (default: detected)\n"
     "  --threads N           OpenMP threads (0 = all cores)\n"
     "  --isa NAME            kernel set: auto, scalar, avx2, avx512, neon\n"
     "\n"
@@ -70,13 +77,14 @@ static int digits(size_t v) {
 int cmd_eval(int argc, char **argv) {
     cli_prog = "backprop eval";
     const char *data = NULL, *label_col_s = NULL, *targets_s = NULL, *header_s = NULL,
-               *samples_s = NULL, *loss_s = NULL, *threads_s = NULL, *isa_s = NULL;
+               *samples_s = NULL, *loss_s = NULL, *threads_s = NULL, *isa_s = NULL, *delim_s = NULL;
     int help = 0;
     const cli_opt opts[] = {
         {"data", 0, CLI_OPT_VALUE, &data, NULL},
         {"label-col", 0, CLI_OPT_VALUE, &label_col_s, NULL},
         {"targets", 0, CLI_OPT_VALUE, &targets_s, NULL},
         {"header", 0, CLI_OPT_VALUE, &header_s, NULL},
+        {"delimiter", 0, CLI_OPT_VALUE, &delim_s, NULL},
         {"samples", 0, CLI_OPT_VALUE, &samples_s, NULL},
         {"loss", 0, CLI_OPT_VALUE, &loss_s, NULL},
         {"threads", 0, CLI_OPT_VALUE, &threads_s, NULL},
@@ -101,11 +109,13 @@ int cmd_eval(int argc, char **argv) {
     long label_col = -1;
     uint64_t targets = 0, samples = 0, threads = 0;
     int header = -1;
+    char delimiter = 0;
     bp_loss loss = BP_LOSS_MSE;
     if (!cli_int("--label-col", label_col_s, -1, 1L << 24, &label_col) ||
         !cli_uint("--targets", targets_s, 1, 1u << 24, &targets) ||
         !cli_uint("--samples", samples_s, 2, 1u << 26, &samples) ||
-        !cli_uint("--threads", threads_s, 0, 4096, &threads) || !cli_tristate("--header", header_s, &header))
+        !cli_uint("--threads", threads_s, 0, 4096, &threads) || !cli_tristate("--header", header_s, &header) ||
+        !cli_delimiter("--delimiter", delim_s, &delimiter))
         return CLI_USAGE;
     if (loss_s && bp_loss_from_name(loss_s, &loss) != BP_STATUS_OK) {
         cli_error("--loss: %s", bp_last_error());
@@ -114,7 +124,14 @@ int cmd_eval(int argc, char **argv) {
     bp_net *net = NULL;
     rc = load_model(pos[0], isa_s, &net);
     if (rc != CLI_OK) return rc;
-    cli_data_opts dopt = {(int)label_col, header, (uint32_t)targets, (size_t)samples};
+    // Text labels are mapped through the model's class names.
+    size_t n_names = bp_net_n_class_names(net);
+    const char *class_names[256];
+    if (n_names > 256) n_names = 0; // too many to map by name: numbers only
+    for (size_t i = 0; i < n_names; i++) class_names[i] = bp_net_class_name(net, i);
+    cli_data_opts dopt = {.label_col = (int)label_col, .header = header, .n_targets = (uint32_t)targets,
+                          .samples = (size_t)samples, .delimiter = delimiter,
+                          .class_names = n_names ? (const char *const *)class_names : NULL, .n_class_names = n_names};
     cli_data ds;
     const char *dir = cli_data_resolve(data);
     const char *which = cli_idx_has(dir, "t10k") ? "t10k" : "train";
@@ -231,12 +248,16 @@ out:
 
 int cmd_predict(int argc, char **argv) {
     cli_prog = "backprop predict";
-    const char *input = NULL, *output = NULL, *header_s = NULL, *threads_s = NULL, *isa_s = NULL;
+    const char *input = NULL, *output = NULL, *header_s = NULL, *threads_s = NULL, *isa_s = NULL,
+               *delim_s = NULL, *label_s = NULL, *id_s = NULL;
     int help = 0;
     const cli_opt opts[] = {
         {"input", 'i', CLI_OPT_VALUE, &input, NULL},
         {"output", 'o', CLI_OPT_VALUE, &output, NULL},
         {"header", 0, CLI_OPT_VALUE, &header_s, NULL},
+        {"delimiter", 0, CLI_OPT_VALUE, &delim_s, NULL},
+        {"label-col", 0, CLI_OPT_VALUE, &label_s, NULL},
+        {"id-col", 0, CLI_OPT_VALUE, &id_s, NULL},
         {"threads", 0, CLI_OPT_VALUE, &threads_s, NULL},
         {"isa", 0, CLI_OPT_VALUE, &isa_s, NULL},
     };
@@ -256,22 +277,39 @@ int cmd_predict(int argc, char **argv) {
         cli_error("--input is required (see 'backprop predict --help')");
         return CLI_USAGE;
     }
-    int header = -1;
+    bp_csv_options co = bp_csv_options_default();
+    co.label_col = BP_CSV_NO_LABEL; // features only
     uint64_t threads = 0;
-    if (!cli_tristate("--header", header_s, &header) || !cli_uint("--threads", threads_s, 0, 4096, &threads))
+    long label_col = BP_CSV_NO_LABEL, id_col = -1;
+    if (!cli_tristate("--header", header_s, &co.header) || !cli_uint("--threads", threads_s, 0, 4096, &threads) ||
+        !cli_delimiter("--delimiter", delim_s, &co.delimiter) || !cli_int("--label-col", label_s, -1, 1L << 24, &label_col) ||
+        !cli_int("--id-col", id_s, 0, 1L << 24, &id_col))
         return CLI_USAGE;
+    if (label_s && id_s && label_col == id_col) {
+        cli_error("--label-col and --id-col both name column %ld", id_col);
+        return CLI_USAGE;
+    }
     bp_net *net = NULL;
     rc = load_model(pos[0], isa_s, &net);
     if (rc != CLI_OK) return rc;
-    float *x = NULL, *y = NULL;
-    size_t n = 0, width = 0;
-    int had_header = 0;
+    co.drop_col = (int)label_col; // a label column is skipped unread
+    co.id_col = (int)id_col;
+    uint32_t n_in = bp_net_size(net, 0), n_out = bp_net_size(net, bp_net_n_layers(net));
+    int classifier = cli_is_classifier(net);
+    bp_dataset ds;
+    float *y = NULL;
     FILE *out = NULL;
     rc = CLI_FAIL;
-    if (!cli_csv_features(input, header, &x, &n, &width, &had_header)) goto done;
-    uint32_t n_in = bp_net_size(net, 0), n_out = bp_net_size(net, bp_net_n_layers(net));
-    if (width != n_in) {
-        cli_error("%s: %zu columns, but the model takes %u features", input, width, n_in);
+    if (bp_data_read_csv(input, &co, &ds) != BP_STATUS_OK) {
+        cli_error("--input: %s", bp_last_error());
+        bp_net_destroy(net);
+        return CLI_FAIL;
+    }
+    size_t n = ds.d.n;
+    if (ds.d.n_in != n_in) {
+        cli_error("%s: %u columns%s, but the model takes %u features%s", input, ds.d.n_in,
+                  label_s || id_s ? " (label and id columns aside)" : "", n_in,
+                  ds.d.n_in == n_in + 1 && !label_s ? " (a label column? drop it with --label-col N)" : "");
         goto done;
     }
     y = malloc(n * (size_t)n_out * sizeof(float));
@@ -279,7 +317,7 @@ int cmd_predict(int argc, char **argv) {
         cli_error("out of memory for %zu predictions", n);
         goto done;
     }
-    if (bp_net_predict_mt(net, x, n, y, (int)threads) != BP_STATUS_OK) {
+    if (bp_net_predict_mt(net, ds.d.x, n, y, (int)threads) != BP_STATUS_OK) {
         cli_error("%s: %s", input, bp_last_error());
         goto done;
     }
@@ -289,15 +327,21 @@ int cmd_predict(int argc, char **argv) {
         cli_error("-o: cannot create '%s': %s", output, strerror(errno));
         goto done;
     }
-    int classifier = cli_is_classifier(net);
-    if (had_header) {
+    if (ds.had_header) {
+        if (ds.ids) fputs("id,", out);
         for (uint32_t j = 0; j < n_out; j++) fprintf(out, "%sout%u", j ? "," : "", j);
         fputs(classifier ? ",class\n" : "\n", out);
     }
     for (size_t i = 0; i < n; i++) {
         const float *r = y + i * n_out;
+        if (ds.ids) fprintf(out, "%s,", ds.ids[i]);
         for (uint32_t j = 0; j < n_out; j++) fprintf(out, "%s%.9g", j ? "," : "", (double)r[j]);
-        if (classifier) fprintf(out, ",%u", cli_class_of(r, n_out));
+        if (classifier) {
+            uint32_t k = cli_class_of(r, n_out);
+            const char *name = bp_net_class_name(net, k);
+            if (name) fprintf(out, ",%s", name);
+            else fprintf(out, ",%u", k);
+        }
         fputc('\n', out);
     }
     int bad = ferror(out);
@@ -311,7 +355,7 @@ int cmd_predict(int argc, char **argv) {
     rc = CLI_OK;
 done:
     if (out && out != stdout) fclose(out);
-    free(x);
+    bp_dataset_free(&ds);
     free(y);
     bp_net_destroy(net);
     return rc;

@@ -101,6 +101,29 @@ static int valid_name(const char *s) {
     return strlen(s) < 64;
 }
 
+// A C string literal of s: printable ASCII as is, quotes and backslashes
+// escaped, anything else as a three-digit octal escape (UTF-8 bytes too).
+static void put_c_string(FILE *o, const char *s) {
+    fputc('"', o);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') fprintf(o, "\\%c", *p);
+        else if (*p >= 0x20 && *p < 0x7f && *p != '?') fputc(*p, o); // '?': no trigraphs
+        else fprintf(o, "\\%03o", *p);
+    }
+    fputc('"', o);
+}
+
+// The scaling arrays "<prefix>_<what>_offset" and "_scale" (n floats each).
+static void put_scaling(FILE *o, const char *prefix, const char *what, const float *off, const float *sc, size_t n) {
+    const float *v[2] = {off, sc};
+    const char *part[2] = {"offset", "scale"};
+    for (int k = 0; k < 2; k++) {
+        fprintf(o, "static const float %s_%s_%s[%zu] = {", prefix, what, part[k], n);
+        for (size_t i = 0; i < n; i++) fprintf(o, "%s %af,", i % 6 == 0 ? "\n   " : "", (double)v[k][i]);
+        fputs("\n};\n", o);
+    }
+}
+
 static void put_floats(FILE *o, const char *prefix, const char *what, size_t layer, const float *v,
                        size_t n) {
     fprintf(o, "static const float %s_%s%zu[%zu] = {", prefix, what, layer, n);
@@ -175,6 +198,32 @@ int cmd_export_c(int argc, char **argv) {
     fprintf(o, "#ifndef %s_H_\n#define %s_H_\n\n#include <math.h>\n\n", upper, upper);
     fprintf(o, "#define %s_N_INPUTS %u\n#define %s_N_OUTPUTS %u\n#define %s_MAX_WIDTH %u\n\n", upper,
             bp_net_size(net, 0), upper, bp_net_size(net, L), upper, max_w);
+    const float *in_off, *in_sc, *out_off, *out_sc;
+    bp_scale in_kind = bp_net_input_scaling(net, &in_off, &in_sc);
+    bp_scale out_kind = bp_net_output_scaling(net, &out_off, &out_sc);
+    if (in_kind != BP_SCALE_NONE) {
+        fprintf(o, "/* input scaling (%s): %s_predict uses (x[j] - input_offset[j]) / input_scale[j] */\n",
+                bp_scale_name(in_kind), prefix);
+        put_scaling(o, prefix, "input", in_off, in_sc, bp_net_size(net, 0));
+    }
+    if (out_kind != BP_SCALE_NONE) {
+        fprintf(o, "/* output scaling (%s): %s_predict returns y[j] * output_scale[j] + output_offset[j] */\n",
+                bp_scale_name(out_kind), prefix);
+        put_scaling(o, prefix, "output", out_off, out_sc, bp_net_size(net, L));
+    }
+    size_t n_names = bp_net_n_class_names(net);
+    if (n_names) {
+        fprintf(o, "/* class names, by class number */\n#define %s_N_CLASSES %zu\n"
+                   "static const char *const %s_class_names[%zu] = {\n",
+                upper, n_names, prefix, n_names);
+        for (size_t i = 0; i < n_names; i++) {
+            fputs("    ", o);
+            put_c_string(o, bp_net_class_name(net, i));
+            fputs(",\n", o);
+        }
+        fputs("};\n", o);
+    }
+    if (in_kind != BP_SCALE_NONE || out_kind != BP_SCALE_NONE || n_names) fputc('\n', o);
     for (size_t l = 0; l < L; l++) {
         size_t in = bp_net_size(net, l), out = bp_net_size(net, l + 1);
         fprintf(o, "/* layer %zu: %zu -> %zu, %s; weights row-major, out x in */\n", l + 1, in, out,
@@ -218,9 +267,15 @@ int cmd_export_c(int argc, char **argv) {
                "    float buf[2][%s_MAX_WIDTH];\n",
             upper, upper, prefix, upper);
     if (L == 1) fprintf(o, "    (void)buf;\n");
+    if (in_kind != BP_SCALE_NONE)
+        fprintf(o, "    float xs[%s_N_INPUTS];\n    int j;\n"
+                   "    for (j = 0; j < %s_N_INPUTS; j++) xs[j] = (x[j] - %s_input_offset[j]) / %s_input_scale[j];\n",
+                upper, upper, prefix, prefix);
+    else if (out_kind != BP_SCALE_NONE)
+        fprintf(o, "    int j;\n");
     for (size_t l = 0; l < L; l++) {
         char src[32], dst[32];
-        if (l == 0) snprintf(src, sizeof src, "x");
+        if (l == 0) snprintf(src, sizeof src, in_kind != BP_SCALE_NONE ? "xs" : "x");
         else snprintf(src, sizeof src, "buf[%zu]", (l - 1) & 1);
         if (l + 1 == L) snprintf(dst, sizeof dst, "y");
         else snprintf(dst, sizeof dst, "buf[%zu]", l & 1);
@@ -228,6 +283,9 @@ int cmd_export_c(int argc, char **argv) {
                 bp_net_size(net, l), prefix, l + 1, prefix, l + 1, bp_net_size(net, l + 1),
                 act_code(bp_net_activation(net, l)), dst);
     }
+    if (out_kind != BP_SCALE_NONE)
+        fprintf(o, "    for (j = 0; j < %s_N_OUTPUTS; j++) y[j] = y[j] * %s_output_scale[j] + %s_output_offset[j];\n",
+                upper, prefix, prefix);
     fprintf(o, "}\n\n#endif /* %s_H_ */\n", upper);
     int bad = ferror(o);
     bad = (to_stdout ? fflush(o) : fclose(o)) != 0 || bad;

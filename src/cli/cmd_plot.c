@@ -38,86 +38,35 @@ static void table_free(table *t) {
     }
 }
 
-static size_t split(char *s, char **cells, size_t max) {
-    size_t n = 0;
-    for (;;) {
-        char *comma = strchr(s, ',');
-        if (comma) *comma = '\0';
-        if (n < max) cells[n] = s;
-        n++;
-        if (!comma) return n;
-        s = comma + 1;
-    }
-}
-
+// The log through the library's CSV reader (delimiter detected, header
+// required), into columns.
 static int read_table(const char *path, table *t) {
     memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        cli_error("%s: cannot open: %s", path, strerror(errno));
+    bp_csv_table ct;
+    if (bp_csv_read_table(path, 0, 1, &ct) != BP_STATUS_OK) {
+        cli_error("%s", bp_last_error());
         return 0;
     }
-    char *line = NULL, *cells[MAX_COLS];
-    size_t cap = 0, lineno = 0;
     int ok = 0;
-    ssize_t len;
-    while ((len = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
-        if (len == 0) continue;
-        size_t n = split(line, cells, MAX_COLS);
-        if (t->n_cols == 0) {
-            if (n > MAX_COLS) {
-                cli_error("%s line %zu: %zu columns (at most %d)", path, lineno, n, MAX_COLS);
-                goto done;
-            }
-            t->n_cols = n;
-            for (size_t c = 0; c < n; c++) {
-                t->names[c] = malloc(strlen(cells[c]) + 1);
-                if (!t->names[c]) goto oom;
-                strcpy(t->names[c], cells[c]);
-            }
-            continue;
-        }
-        if (n != t->n_cols) {
-            cli_error("%s line %zu: %zu columns, expected %zu", path, lineno, n, t->n_cols);
-            goto done;
-        }
-        if (t->n_rows == t->cap) {
-            size_t ncap = t->cap ? 2 * t->cap : 64;
-            for (size_t c = 0; c < t->n_cols; c++) {
-                double *p = realloc(t->col[c], ncap * sizeof(double));
-                if (!p) goto oom;
-                t->col[c] = p;
-            }
-            t->cap = ncap;
-        }
-        for (size_t c = 0; c < n; c++) {
-            double v = NAN;
-            if (cells[c][0]) {
-                char *end;
-                v = strtod(cells[c], &end);
-                if (*end || !isfinite(v)) {
-                    cli_error("%s line %zu, column %zu: '%.40s' is not a finite number", path, lineno,
-                              c + 1, cells[c]);
-                    goto done;
-                }
-            }
-            t->col[c][t->n_rows] = v;
-        }
-        t->n_rows++;
-    }
-    if (t->n_cols == 0 || t->n_rows == 0) {
-        cli_error("%s: no data rows (expected a header line and one row per epoch)", path);
+    if (ct.n_cols > MAX_COLS) {
+        cli_error("%s: %zu columns (at most %d)", path, ct.n_cols, MAX_COLS);
         goto done;
     }
+    t->n_cols = ct.n_cols;
+    t->n_rows = t->cap = ct.n_rows;
+    for (size_t c = 0; c < ct.n_cols; c++) {
+        t->names[c] = malloc(strlen(ct.names[c]) + 1);
+        t->col[c] = malloc(ct.n_rows * sizeof(double));
+        if (!t->names[c] || !t->col[c]) {
+            cli_error("%s: out of memory", path);
+            goto done;
+        }
+        strcpy(t->names[c], ct.names[c]);
+        for (size_t r = 0; r < ct.n_rows; r++) t->col[c][r] = ct.values[r * ct.n_cols + c];
+    }
     ok = 1;
-    goto done;
-oom:
-    cli_error("%s: out of memory", path);
 done:
-    free(line);
-    fclose(f);
+    bp_csv_table_free(&ct);
     if (!ok) table_free(t);
     return ok;
 }

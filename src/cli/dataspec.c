@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // --data / --test: built-in data sets, IDX directories, IDX files, CSV files.
+#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
@@ -48,6 +49,47 @@ static const char *base_name(const char *path) {
     return s && s[1] ? s + 1 : path;
 }
 
+static int load_csv(const char *opt, const char *path, const cli_data_opts *o, cli_data *out) {
+    bp_csv_options co = bp_csv_options_default();
+    co.label_col = o->label_col;
+    co.header = o->header;
+    co.n_targets = o->n_targets;
+    co.delimiter = o->delimiter;
+    co.class_names = o->class_names;
+    co.n_class_names = o->n_class_names;
+    if (bp_data_read_csv(path, &co, &out->set) != BP_STATUS_OK) {
+        cli_error("%s: %s", opt, bp_last_error());
+        return 0;
+    }
+    out->kind = CLI_DATA_CSV;
+    if (out->set.class_names) {
+        out->class_names = (const char *const *)out->set.class_names;
+        out->n_class_names = out->set.d.n_classes;
+    }
+    snprintf(out->source, sizeof out->source, "%s", strcmp(path, "-") == 0 ? "(stdin)" : path);
+    snprintf(out->name, sizeof out->name, "%s", strcmp(path, "-") == 0 ? "stdin" : base_name(path));
+    return 1;
+}
+
+// Fashion-MNIST's classes, by label (from the data set's documentation).
+static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                              "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
+
+// Give an IDX data set Fashion-MNIST's names when its path says it is one
+// (the labels carry no names, and MNIST digits are named by their numbers).
+static void name_fashion(const char *path, cli_data *out) {
+    int found = 0;
+    for (const char *p = path; *p && !found; p++) {
+        size_t k = 0;
+        while (k < 7 && p[k] && tolower((unsigned char)p[k]) == "fashion"[k]) k++;
+        found = k == 7;
+    }
+    if (found && out->set.d.n_classes == 10) {
+        out->class_names = fashion_names;
+        out->n_class_names = 10;
+    }
+}
+
 int cli_data_load(const char *opt, const char *spec, const char *which, const cli_data_opts *o,
                   cli_data *out) {
     memset(out, 0, sizeof *out);
@@ -64,6 +106,7 @@ int cli_data_load(const char *opt, const char *spec, const char *which, const cl
         snprintf(out->source, sizeof out->source, "%s", builtins[i]);
         return 1;
     }
+    if (strcmp(spec, "-") == 0) return load_csv(opt, "-", o, out);
     const char *path = cli_data_resolve(spec);
     struct stat sb;
     if (stat(path, &sb) != 0) {
@@ -96,6 +139,7 @@ int cli_data_load(const char *opt, const char *spec, const char *which, const cl
             return 0;
         }
         out->kind = CLI_DATA_IDX;
+        name_fashion(path, out);
         snprintf(out->dir, sizeof out->dir, "%s", path);
         snprintf(out->source, sizeof out->source, "%s", images);
         snprintf(out->name, sizeof out->name, "%s", path != spec ? spec : base_name(path));
@@ -118,19 +162,12 @@ int cli_data_load(const char *opt, const char *spec, const char *which, const cl
             return 0;
         }
         out->kind = CLI_DATA_IDX;
+        name_fashion(path, out);
         snprintf(out->source, sizeof out->source, "%s", path);
         snprintf(out->name, sizeof out->name, "%s", base_name(path));
         return 1;
     }
-    st = bp_data_load_csv(path, o->label_col, o->header, o->n_targets, &out->set);
-    if (st != BP_STATUS_OK) {
-        cli_error("%s: %s", opt, bp_last_error());
-        return 0;
-    }
-    out->kind = CLI_DATA_CSV;
-    snprintf(out->source, sizeof out->source, "%s", path);
-    snprintf(out->name, sizeof out->name, "%s", base_name(path));
-    return 1;
+    return load_csv(opt, path, o, out);
 }
 
 void cli_data_describe(const bp_data *d, char *buf, size_t len) {
@@ -138,4 +175,17 @@ void cli_data_describe(const bp_data *d, char *buf, size_t len) {
         snprintf(buf, len, "%zu rows, %u features, %u classes", d->n, d->n_in, d->n_classes);
     else
         snprintf(buf, len, "%zu rows, %u features, %u targets", d->n, d->n_in, d->n_targets);
+}
+
+int cli_delimiter(const char *opt, const char *s, char *out) {
+    if (!s) return 1;
+    if (strcmp(s, ",") == 0 || strcasecmp(s, "comma") == 0) *out = ',';
+    else if (strcmp(s, ";") == 0 || strcasecmp(s, "semicolon") == 0) *out = ';';
+    else if (strcmp(s, "\t") == 0 || strcmp(s, "\\t") == 0 || strcasecmp(s, "tab") == 0) *out = '\t';
+    else if (strcasecmp(s, "auto") == 0) *out = 0;
+    else {
+        cli_error("%s: '%s' is not one of ',', ';', tab, auto", opt, s);
+        return 0;
+    }
+    return 1;
 }
