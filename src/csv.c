@@ -1,7 +1,15 @@
 // SPDX-License-Identifier: MIT
-// The one CSV reader: data sets (bp_data_read_csv) and tables of numbers
-// (bp_csv_read_table) share the line reader, the delimiter detection, the
-// cell splitter and the header rule below. The rules are in backprop.h.
+// The one CSV reader: data sets (bp_data_read_csv, and bp_data_load_csv on
+// top of it) and tables of numbers (bp_csv_read_table) share the line
+// reader, the delimiter detection, the cell splitter and the header rule
+// below. The rules are in backprop.h; besides them:
+// - Lines are at most CSV_MAX_LINE bytes; a longer line or a NUL byte is
+//   refused as soon as it is read, so an endless or binary input
+//   (/dev/zero) fails at once.
+// - A header (when detected) has at least one non-empty cell and none that
+//   parses as a number: a first line mixing numbers and text ("1,,0") is a
+//   corrupt data row, and its bad cell is reported as such.
+// - Numeric labels are bounded: see CSV_FREE_CLASSES below.
 #include <errno.h>
 #include <float.h>
 #include <math.h>
@@ -16,7 +24,12 @@
 // as it is read, so an endless or binary input fails at once.
 #define CSV_MAX_LINE ((size_t)1 << 30)
 // Largest class number a numeric label may give.
-#define CSV_MAX_LABEL ((int32_t)BP_MAX_WIDTH - 1)
+#define CSV_MAX_LABEL ((int32_t)BP_MAX_CLASSES - 1)
+// The class count is bounded by what the rows can justify: numeric labels
+// below CSV_FREE_CLASSES are always accepted; a larger largest label must
+// not exceed CSV_CLASSES_PER_ROW x the number of rows.
+#define CSV_FREE_CLASSES 256u
+#define CSV_CLASSES_PER_ROW 16u
 
 typedef struct grow {
     void *p;
@@ -81,7 +94,7 @@ static bp_status csv_open(csv_in *r, const char *path, char delim) {
 
 static void csv_close(csv_in *r) {
     if (r->f && r->f != stdin) fclose(r->f);
-    free(r->line);
+    bp_free(r->line);
     bp_free(r->cells);
     r->f = NULL;
 }
@@ -99,8 +112,10 @@ static bp_status read_line(csv_in *r, ssize_t *len_out) {
                 return bp_fail(BP_STATUS_FORMAT_ERROR, "%s line %zu: longer than %zu bytes (not a CSV file?)",
                                r->name, r->lineno + 1, CSV_MAX_LINE);
             size_t ncap = r->cap ? 2 * r->cap : 4096;
-            char *q = realloc(r->line, ncap);
+            char *q = bp_alloc(ncap, 1); // not realloc: every allocation is counted and hookable
             if (!q) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s line %zu: no memory for the line", r->name, r->lineno + 1);
+            if (n) memcpy(q, r->line, n);
+            bp_free(r->line);
             r->line = q;
             r->cap = ncap;
         }
@@ -112,7 +127,7 @@ static bp_status read_line(csv_in *r, ssize_t *len_out) {
         return BP_STATUS_OK;
     }
     if (!r->line) {
-        r->line = malloc(1);
+        r->line = bp_alloc(1, 1);
         if (!r->line) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory", r->name);
         r->cap = 1;
     }
@@ -232,16 +247,18 @@ static int looks_like_header(char **cells, size_t n) {
 }
 
 // The message for a cell that should be a finite float.
-static bp_status bad_number(const csv_in *r, size_t col, const char *cell, double v, int parsed) {
-    if (!cell[0]) return bp_fail(BP_STATUS_FORMAT_ERROR, "%s line %zu, column %zu: empty cell", r->name, r->lineno, col + 1);
+// why: "" or why the row was not taken for a header.
+static bp_status bad_number(const csv_in *r, size_t col, const char *cell, double v, int parsed, const char *why) {
+    if (!cell[0])
+        return bp_fail(BP_STATUS_FORMAT_ERROR, "%s line %zu, column %zu: empty cell%s", r->name, r->lineno, col + 1, why);
     if (!parsed) {
         // A decimal comma in a ';' file ("1,5") is the usual culprit.
         if (r->delim == ';' && strchr(cell, ','))
             return bp_fail(BP_STATUS_FORMAT_ERROR,
                            "%s line %zu, column %zu: '%.40s' is not a number (decimal commas are not read: "
                            "write 1.5, not 1,5)", r->name, r->lineno, col + 1, cell);
-        return bp_fail(BP_STATUS_FORMAT_ERROR, "%s line %zu, column %zu: '%.40s' is not a number", r->name, r->lineno,
-                       col + 1, cell);
+        return bp_fail(BP_STATUS_FORMAT_ERROR, "%s line %zu, column %zu: '%.40s' is not a number%s", r->name,
+                       r->lineno, col + 1, cell, why);
     }
     if (!isfinite(v))
         return bp_fail(BP_STATUS_FORMAT_ERROR, "%s line %zu, column %zu: '%.40s' is not a finite number", r->name,
@@ -299,8 +316,9 @@ typedef struct named {
 static int cmp_named(const void *a, const void *b) { return strcmp(((const named *)a)->name, ((const named *)b)->name); }
 
 // Labels (one text per row at offsets lab_at in lab_chars) to class numbers.
-static bp_status map_labels(const csv_in *r, const bp_csv_options *o, const char *lab_chars, const size_t *lab_at,
-                            const size_t *lab_line, size_t n, bp_dataset *out, int32_t *labels, uint32_t *n_classes) {
+static bp_status map_labels(const csv_in *r, const bp_csv_options *o, size_t lab_col, const char *lab_chars,
+                            const size_t *lab_at, const size_t *lab_line, size_t n, bp_dataset *out, int32_t *labels,
+                            uint32_t *n_classes) {
     bp_status st = BP_STATUS_OK;
     if (o->class_names) {
         // The given names, sorted for lookup; a miss may still be a number.
@@ -331,23 +349,34 @@ static bp_status map_labels(const csv_in *r, const bp_csv_options *o, const char
         bp_free(g.p);
         return out->class_names ? BP_STATUS_OK : bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory", r->name);
     }
-    // Numbers when every label is a non-negative integer.
+    // Numbers when every label is a number; they must then be class
+    // numbers (a stray "1.5" among integers is an error, not a new class).
     int numeric = 1;
-    int32_t max_label = 0;
     for (size_t i = 0; i < n && numeric; i++) {
         double v;
-        const char *s = lab_chars + lab_at[i];
-        numeric = parse_number(s, &v) && v >= 0 && v == floor(v);
-        if (numeric && v > (double)CSV_MAX_LABEL)
-            return bp_fail(BP_STATUS_FORMAT_ERROR, "%s line %zu: label '%.40s' is not an integer in [0, %d]", r->name,
-                           lab_line[i], s, (int)CSV_MAX_LABEL);
-        if (numeric) {
-            labels[i] = (int32_t)v;
-            if (labels[i] > max_label) max_label = labels[i];
-        }
+        numeric = parse_number(lab_chars + lab_at[i], &v);
     }
     if (numeric) {
+        int32_t max_label = 0;
+        size_t max_line = 0;
+        for (size_t i = 0; i < n; i++) {
+            double v = 0.0;
+            const char *s = lab_chars + lab_at[i];
+            parse_number(s, &v);
+            if (!(v >= 0.0) || v != floor(v) || v > (double)CSV_MAX_LABEL)
+                return bp_fail(BP_STATUS_FORMAT_ERROR,
+                               "%s line %zu, column %zu: label '%.40s' is not an integer in [0, %d] (at most %u classes)",
+                               r->name, lab_line[i], lab_col + 1, s, (int)CSV_MAX_LABEL, BP_MAX_CLASSES);
+            labels[i] = (int32_t)v;
+            if (labels[i] > max_label) max_label = labels[i], max_line = lab_line[i];
+        }
         *n_classes = max_label < 1 ? 2 : (uint32_t)max_label + 1;
+        if (*n_classes > CSV_FREE_CLASSES && (uint64_t)max_label > (uint64_t)CSV_CLASSES_PER_ROW * n)
+            return bp_fail(BP_STATUS_FORMAT_ERROR,
+                           "%s line %zu: label %d would make %u classes, but %zu rows justify labels up to %llu "
+                           "(%u per row; labels below %u are always accepted)",
+                           r->name, max_line, (int)max_label, *n_classes, n,
+                           (unsigned long long)CSV_CLASSES_PER_ROW * n, CSV_CLASSES_PER_ROW, CSV_FREE_CLASSES);
         return BP_STATUS_OK;
     }
     // Names: the distinct texts in sorted order.
@@ -366,9 +395,9 @@ static bp_status map_labels(const csv_in *r, const bp_csv_options *o, const char
                            len ? "too long" : "empty", BP_MAX_CLASS_NAME);
         }
     }
-    if (k > BP_MAX_WIDTH) {
+    if (k > BP_MAX_CLASSES) {
         bp_free(sorted);
-        return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: %zu distinct labels (at most %u)", r->name, k, BP_MAX_WIDTH);
+        return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: %zu distinct labels (at most %u classes)", r->name, k, BP_MAX_CLASSES);
     }
     for (size_t i = 0; i < n; i++) {
         const char *key = lab_chars + lab_at[i];
@@ -410,7 +439,7 @@ bp_status bp_data_read_csv(const char *path, const bp_csv_options *opt, bp_datas
     bp_status st = csv_open(&r, path, o.delimiter);
     if (st != BP_STATUS_OK) return st;
     unsigned char *role = NULL;
-    size_t n_cols = 0, n_rows = 0, n;
+    size_t n_cols = 0, n_rows = 0, n, lab_col = 0;
     uint32_t n_in = 0;
     grow gx = {NULL, 0, 0, sizeof(float)}, gt = {NULL, 0, 0, sizeof(float)};
     grow lab_chars = {NULL, 0, 0, 1}, lab_at = {NULL, 0, 0, sizeof(size_t)}, lab_line = {NULL, 0, 0, sizeof(size_t)};
@@ -471,6 +500,7 @@ bp_status bp_data_read_csv(const char *path, const bp_csv_options *opt, bp_datas
                     FAIL(bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: column %zu is both the label and the id or dropped column",
                                  r.name, lab));
                 role[lab] = ROLE_LABEL;
+                lab_col = lab;
             }
             for (size_t c = 0; c < n_cols; c++) n_in += role[c] == ROLE_X;
             had_header = o.header == 1 || (o.header == -1 && looks_like_header(r.cells, n));
@@ -484,7 +514,7 @@ bp_status bp_data_read_csv(const char *path, const bp_csv_options *opt, bp_datas
         for (size_t c = 0; c < n_cols; c++) {
             const char *cell = r.cells[c];
             if (role[c] == ROLE_LABEL) {
-                if (!cell[0]) FAIL(bp_fail(BP_STATUS_FORMAT_ERROR, "%s line %zu, column %zu: empty label", r.name, r.lineno, c + 1));
+                if (!cell[0]) FAIL(bp_fail(BP_STATUS_FORMAT_ERROR, "%s line %zu, column %zu: empty cell (a label is needed)", r.name, r.lineno, c + 1));
                 size_t *at = (size_t *)lab_at.p + lab_at.n;
                 if (!grow_str(&lab_chars, cell, at)) FAIL(bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory", r.name));
                 ((size_t *)lab_line.p)[lab_line.n++] = r.lineno;
@@ -500,7 +530,11 @@ bp_status bp_data_read_csv(const char *path, const bp_csv_options *opt, bp_datas
             }
             double v = 0.0;
             int parsed = parse_number(cell, &v);
-            if (!parsed || !isfinite(v) || fabs(v) > FLT_MAX) FAIL(bad_number(&r, c, cell, v, parsed));
+            // A bad cell in the first row, when the header was to be
+            // detected: say why the row was not taken for a header.
+            const char *why = o.header == -1 && !had_header && n_rows == 0
+                                  ? " (the first line is read as data: a header has no number in it)" : "";
+            if (!parsed || !isfinite(v) || fabs(v) > FLT_MAX) FAIL(bad_number(&r, c, cell, v, parsed, why));
             if (role[c] == ROLE_X) ((float *)gx.p)[gx.n++] = (float)v;
             else ((float *)gt.p)[gt.n++] = (float)v;
         }
@@ -512,7 +546,7 @@ bp_status bp_data_read_csv(const char *path, const bp_csv_options *opt, bp_datas
     if (want_label) {
         labels = bp_alloc(n_rows, sizeof *labels);
         if (!labels) FAIL(bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory", r.name));
-        st = map_labels(&r, &o, lab_chars.p, lab_at.p, lab_line.p, n_rows, out, labels, &n_classes);
+        st = map_labels(&r, &o, lab_col, lab_chars.p, lab_at.p, lab_line.p, n_rows, out, labels, &n_classes);
         if (st != BP_STATUS_OK) goto done;
     }
     {
@@ -594,7 +628,7 @@ bp_status bp_csv_read_table(const char *path, char delimiter, int header, bp_csv
             double v = NAN;
             int parsed = 1;
             if (r.cells[c][0]) parsed = parse_number(r.cells[c], &v);
-            if (!parsed || (r.cells[c][0] && !isfinite(v))) st = bad_number(&r, c, r.cells[c], v, parsed);
+            if (!parsed || (r.cells[c][0] && !isfinite(v))) st = bad_number(&r, c, r.cells[c], v, parsed, "");
             ((double *)gv.p)[gv.n++] = v;
         }
         if (st != BP_STATUS_OK) break;
@@ -617,4 +651,19 @@ bp_status bp_csv_read_table(const char *path, char delimiter, int header, bp_csv
     bp_free(name_at);
     if (st != BP_STATUS_OK) bp_csv_table_free(out);
     return st;
+}
+
+bp_status bp_data_load_csv(const char *path, int label_col, int header, uint32_t n_targets, bp_dataset *out) {
+    if (!path || !out) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_data_load_csv: NULL argument");
+    memset(out, 0, sizeof *out);
+    if (header < -1 || header > 1)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_data_load_csv: header %d (expected 1, 0 or -1)", header);
+    if (n_targets == 0 && label_col < -1)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_data_load_csv: label column %d (expected >= 0, or -1 for the last)",
+                       label_col);
+    bp_csv_options o = bp_csv_options_default();
+    o.label_col = label_col;
+    o.header = header;
+    o.n_targets = n_targets;
+    return bp_data_read_csv(path, &o, out);
 }
