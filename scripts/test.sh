@@ -13,6 +13,7 @@ echo "== native build (-Werror)"
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Release -DBP_WERROR=ON >/dev/null
 cmake --build build-test -j"$jobs"
 ctest --test-dir build-test --output-on-failure -j"$jobs"
+echo "== install, then build and run examples/ with find_package and pkg-config" && bash scripts/test-install.sh build-test
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBP_SANITIZE=ON -DBP_WERROR=ON >/dev/null
