@@ -213,6 +213,9 @@ typedef struct bp_net_options {
     uint64_t seed;       /**< weight-initialisation seed */
     float leaky_alpha;   /**< slope of LEAKY_RELU for x < 0 (default 0.01) */
     bp_init init;        /**< weight initialisation (default BP_INIT_AUTO) */
+    int strict_ieee;     /**< 1: bp_net_predict and bp_net_evaluate keep IEEE
+                              denormals (default 0 flushes them to zero, as
+                              training does unless bp_train_options.strict_ieee) */
 } bp_net_options;
 
 BP_API bp_net_options bp_net_options_default(void);
@@ -293,14 +296,34 @@ BP_API size_t bp_net_n_class_names(const bp_net *net);
  *  range (callers then show the number). Valid for the network's life. */
 BP_API const char *bp_net_class_name(const bp_net *net, size_t i);
 
-/** Forward pass on n rows of x (n x n_in, row-major) into y (n x n_out).
- *  Thread-safe on a const network; allocates its own scratch.
- *  Softmax output layers produce probabilities.
- *  @retval BP_STATUS_NUMERIC_ERROR a NaN/Inf in x (message names the row) */
+/** Forward pass on n rows of x (n x n_in, row-major) into y (n x n_out),
+ *  on the calling thread. Softmax output layers produce probabilities; the
+ *  network's input/output scaling is applied. Denormals are flushed to zero
+ *  unless the network was created or loaded with strict_ieee.
+ *
+ *  Thread-safe: any number of threads may predict with one network at once
+ *  (nothing may write its weights meanwhile). Scratch (for min(n, 256) rows)
+ *  comes from a small pool the network keeps, so a steady loop of calls
+ *  allocates nothing once the first calls have filled it (up to 16 threads
+ *  at once; more still work, allocating per call). Calls of at most 4 rows
+ *  take dot products instead of the blocked matrix product (each weight read
+ *  once, nothing packed): their outputs may differ from a larger call's in
+ *  the last bits; every call is deterministic for a given n.
+ *  @param net the network (not modified)
+ *  @param x n x n_in inputs; may be NULL when n is 0
+ *  @param n rows (0 does nothing)
+ *  @param y n x n_out outputs, written by the call
+ *  @retval BP_STATUS_OK done
+ *  @retval BP_STATUS_INVALID_ARGUMENT a NULL pointer
+ *  @retval BP_STATUS_NUMERIC_ERROR a NaN/Inf in x (message names the row)
+ *  @retval BP_STATUS_OUT_OF_MEMORY no memory for the scratch */
 BP_NODISCARD BP_API bp_status bp_net_predict(const bp_net *net, const float *x, size_t n,
                                              float *y);
 
-/** Same as bp_net_predict, using up to n_threads OpenMP threads (0 = all). */
+/** Same as bp_net_predict, splitting the rows in fixed chunks of 256 among up
+ *  to n_threads OpenMP threads (0 = all cores); the outputs do not depend on
+ *  the thread count. Each worker sets the floating-point mode itself.
+ *  @retval BP_STATUS_INVALID_ARGUMENT also for n_threads < 0 */
 BP_NODISCARD BP_API bp_status bp_net_predict_mt(const bp_net *net, const float *x, size_t n,
                                                 float *y, int n_threads);
 
@@ -468,7 +491,7 @@ typedef struct bp_train_options {
     uint32_t epochs;
     uint64_t seed;       /**< shuffling and dropout */
     int shuffle;         /**< 1 (default): reshuffle every epoch */
-    int n_threads;       /**< 0 = all cores (OpenMP's default team size) */
+    int n_threads;       /**< 0 (default): bp_train_default_threads() */
     int strict_ieee;     /**< 1: keep denormals (default flushes them to zero) */
     bp_precision precision; /**< products in fp32 (default) or bf16; see bp_precision */
     bp_lr_schedule lr_schedule;
@@ -532,6 +555,58 @@ BP_NODISCARD BP_API bp_status bp_trainer_save_checkpoint(const bp_trainer *tr,
 /** Load a checkpoint written by bp_trainer_save_checkpoint into a trainer
  *  whose network has the same shape. */
 BP_NODISCARD BP_API bp_status bp_trainer_resume(bp_trainer *tr, const char *path);
+
+/** The thread count training uses when bp_train_options.n_threads is 0 (the
+ *  CLI uses it too): 1 for networks too small to gain from threads (a step
+ *  of under about 4 MFLOP: 6 x parameters x batch_size), otherwise all
+ *  cores (OpenMP's default team size, OMP_NUM_THREADS). Weights do not
+ *  depend on the thread count.
+ *  @param net the network to train (NULL gives 1)
+ *  @param batch_size rows per training step
+ *  @return threads, at least 1. Thread-safe. */
+BP_API int bp_train_default_threads(const bp_net *net, size_t batch_size);
+
+/** Forward and backward pass on one mini-batch of n rows (n <= batch_size)
+ *  without updating the weights: afterwards bp_trainer_gradient and
+ *  bp_trainer_bias_gradient give d(mean loss)/d(parameter) for every layer,
+ *  and bp_trainer_apply_gradients applies the optimizer to them. Gradient
+ *  clipping (clip_norm) is not applied here but in bp_trainer_apply_gradients;
+ *  dropout uses the mask the next step would use.
+ *  compute_gradients followed by apply_gradients changes the weights
+ *  bit-identically to bp_trainer_step on the same batch.
+ *  @param tr trainer; not thread-safe (one call at a time per trainer)
+ *  @param x n x n_in inputs, row-major
+ *  @param y n x n_out targets (one-hot for classification)
+ *  @param n rows, 1 to batch_size
+ *  @param loss_out receives the batch's mean loss (may be NULL)
+ *  @retval BP_STATUS_OK the gradients are ready
+ *  @retval BP_STATUS_INVALID_ARGUMENT NULL pointer or n out of range
+ *  @retval BP_STATUS_NUMERIC_ERROR NaN/Inf in x or y, or a non-finite loss
+ *          (the gradients are then not ready) */
+BP_NODISCARD BP_API bp_status bp_trainer_compute_gradients(bp_trainer *tr, const float *x,
+                                                           const float *y, size_t n,
+                                                           float *loss_out);
+
+/** The weight gradient of layer l: n_out x n_in, row-major, the layout of
+ *  bp_net_weights. It holds the gradients of the last
+ *  bp_trainer_compute_gradients (or, after bp_trainer_step, of that step,
+ *  clipped when clip_norm is set). The caller may read and write it (to
+ *  clip, accumulate or replace gradients) before bp_trainer_apply_gradients.
+ *  @return the trainer's array (valid until bp_trainer_destroy), or NULL
+ *          for a NULL trainer or l >= the number of layers. */
+BP_API float *bp_trainer_gradient(bp_trainer *tr, size_t layer);
+/** The bias gradient of layer l (n_out floats); as bp_trainer_gradient. */
+BP_API float *bp_trainer_bias_gradient(bp_trainer *tr, size_t layer);
+
+/** Apply the optimizer (with gradient clipping when clip_norm > 0, weight
+ *  decay, the current learning rate, Adam's bias correction) to the gradients
+ *  as they are now, then count the step. Allocates nothing.
+ *  @param tr trainer; not thread-safe
+ *  @retval BP_STATUS_OK weights updated
+ *  @retval BP_STATUS_INVALID_ARGUMENT tr is NULL
+ *  @retval BP_STATUS_INVALID_STATE no bp_trainer_compute_gradients since the
+ *          last update */
+BP_NODISCARD BP_API bp_status bp_trainer_apply_gradients(bp_trainer *tr);
 
 /** Evaluate loss and accuracy on a data set (n_threads 0 = all). */
 BP_NODISCARD BP_API bp_status bp_net_evaluate(const bp_net *net, bp_loss loss,

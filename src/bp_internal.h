@@ -23,6 +23,10 @@
 // Maximum width of one layer (keeps every size product far from overflow).
 #define BP_MAX_WIDTH (1u << 24)
 
+// Forward-scratch blocks a network keeps for reuse: as many threads as this
+// can predict at once without allocating (more still work, and allocate).
+#define BP_SCRATCH_SLOTS 16
+
 struct bp_layer {
     uint32_t n_in, n_out;
     bp_act act;
@@ -45,6 +49,11 @@ struct bp_net {
     float *out_offset, *out_scale; // n_out each
     char **class_names;            // n_class_names strings, each bp_alloc'ed
     size_t n_class_names;
+    int strict_ieee;               // predict/evaluate keep denormals (bp_net_options)
+    // Forward scratch kept between predict/evaluate calls (net.c,
+    // bp_scratch_take): a call takes a block and puts it back, so a steady
+    // loop of calls allocates nothing. Mutable through a const network.
+    _Atomic(float *) scratch_pool[BP_SCRATCH_SLOTS];
 };
 
 // ---- errors (error.c) -----------------------------------------------------
@@ -103,6 +112,10 @@ enum {
 BP_INTERNAL unsigned bp_cpu_detect(void);
 // Flush denormals to zero (FTZ+DAZ / FZ); returns the previous mode.
 BP_INTERNAL unsigned long bp_fpmode_enter_ftz(void);
+// The mode the library computes in, set explicitly (a worker thread's
+// inherited mode is not trusted): IEEE denormals when strict, else flushed
+// to zero. Returns the previous mode for bp_fpmode_restore.
+BP_INTERNAL unsigned long bp_fpmode_enter(int strict_ieee);
 BP_INTERNAL void bp_fpmode_restore(unsigned long mode);
 BP_INTERNAL void bp_kernel_table_init_scalar(bp_kernel_table *t);
 BP_INTERNAL void bp_kernel_table_init_avx2(bp_kernel_table *t);
@@ -141,6 +154,18 @@ typedef struct bp_fwd_scratch {
     float *buf[2]; // ping-pong activations, rows x max_width
     float *gemm_ws;
 } bp_fwd_scratch;
+// A forward-scratch block of at least `floats` floats (64-byte aligned)
+// from the network's pool, or a new one; NULL when out of memory. Give it
+// back with bp_scratch_give, from any thread.
+BP_INTERNAL float *bp_scratch_take(const bp_net *net, size_t floats);
+BP_INTERNAL void bp_scratch_give(const bp_net *net, float *block);
+// Floats of forward scratch for `rows` rows on one thread (bp_fwd_scratch).
+BP_INTERNAL size_t bp_fwd_scratch_floats(const bp_net *net, size_t rows);
+// Lay a bp_fwd_scratch for `rows` rows out on `base`.
+BP_INTERNAL bp_fwd_scratch bp_fwd_scratch_at(const bp_net *net, float *base, size_t rows);
+// Rows per forward chunk of predict and evaluate: fixed, so results never
+// depend on the thread count; scratch is sized by min(n, this).
+#define BP_FORWARD_CHUNK 256
 // Forward rows [0, n) of x through the net into y using scratch sized for n.
 // Applies the input scaling; outputs stay in the scaled target space (the
 // caller undoes an output scaling).

@@ -32,11 +32,13 @@ unsigned bp_cpu_detect(void) {
 }
 
 // MXCSR bits 15 (flush to zero) and 6 (denormals are zero).
-unsigned long bp_fpmode_enter_ftz(void) {
+unsigned long bp_fpmode_enter(int strict_ieee) {
     unsigned csr = _mm_getcsr();
-    _mm_setcsr(csr | 0x8040u);
+    _mm_setcsr(strict_ieee ? csr & ~0x8040u : csr | 0x8040u);
     return csr;
 }
+
+unsigned long bp_fpmode_enter_ftz(void) { return bp_fpmode_enter(0); }
 
 void bp_fpmode_restore(unsigned long mode) { _mm_setcsr((unsigned)mode); }
 
@@ -49,17 +51,21 @@ unsigned bp_cpu_detect(void) {
 }
 
 // FPCR bit 24 (FZ) flushes denormal inputs and outputs to zero.
-unsigned long bp_fpmode_enter_ftz(void) {
+unsigned long bp_fpmode_enter(int strict_ieee) {
     unsigned long fpcr;
     __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
-    __asm__ volatile("msr fpcr, %0" : : "r"(fpcr | (1ul << 24)));
+    unsigned long mode = strict_ieee ? fpcr & ~(1ul << 24) : fpcr | (1ul << 24);
+    __asm__ volatile("msr fpcr, %0" : : "r"(mode));
     return fpcr;
 }
+
+unsigned long bp_fpmode_enter_ftz(void) { return bp_fpmode_enter(0); }
 
 void bp_fpmode_restore(unsigned long mode) { __asm__ volatile("msr fpcr, %0" : : "r"(mode)); }
 
 #else
 unsigned bp_cpu_detect(void) { return 0; }
+unsigned long bp_fpmode_enter(int strict_ieee) { (void)strict_ieee; return 0; }
 unsigned long bp_fpmode_enter_ftz(void) { return 0; }
 void bp_fpmode_restore(unsigned long mode) { (void)mode; }
 #endif

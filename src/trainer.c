@@ -72,6 +72,8 @@ struct bp_trainer {
     size_t bad_row;      // first batch row holding a NaN/Inf input, or SIZE_MAX
     bp_adam_params adam; // this step's Adam parameters (bias corrections)
     float clip_scale;    // this step's gradient-clipping factor
+    int grads_only;      // this step stops after the backward pass (compute_gradients)
+    int grads_ready;     // compute_gradients done, apply_gradients not yet
     step_barrier sync;   // the team's barrier (see barrier())
     double spin_s;       // how long a thread waiting at it spins before sleeping
     // Team size per step (see team_for_step): seconds per row, smoothed, on
@@ -109,6 +111,9 @@ static double now_s(void) {
 // updates).
 static size_t n_phases(const bp_trainer *tr) { return 2 * tr->net->n_layers + 4; }
 
+static bp_status evaluate(const bp_net *net, bp_loss loss, const bp_data *data, int n_threads,
+                          int strict, bp_eval *out);
+
 bp_train_options bp_train_options_default(void) {
     bp_train_options o;
     memset(&o, 0, sizeof o);
@@ -126,6 +131,22 @@ bp_train_options bp_train_options_default(void) {
     o.lr_gamma = 0.1f;
     o.lr_step_epochs = 10;
     return o;
+}
+
+// A step costs about 6 flops per parameter per row (forward, data and
+// weight gradients); below SMALL_STEP_FLOPS the team's start and barriers
+// cost more than a second core gives (spirals 2-64-64-2, batch 32: 0.9
+// Mflop, 0.05 s on one thread against 0.7-3.4 s on all cores of a busy
+// 2-core machine; Fashion-MNIST 784-256-128-10, batch 128: 180 Mflop).
+#define SMALL_STEP_FLOPS 4e6
+
+int bp_train_default_threads(const bp_net *net, size_t batch_size) {
+    if (!net || 6.0 * (double)net->n_params * (double)batch_size < SMALL_STEP_FLOPS) return 1;
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
 }
 
 static bp_status check_options(const bp_net *net, const bp_train_options *o) {
@@ -229,7 +250,7 @@ bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer
     tr->cap = opt->batch_size;
     tr->team = 1;
 #ifdef _OPENMP
-    tr->team = opt->n_threads > 0 ? opt->n_threads : omp_get_max_threads();
+    tr->team = opt->n_threads > 0 ? opt->n_threads : bp_train_default_threads(net, opt->batch_size);
 #endif
     bp_rng_seed(&tr->rng, opt->seed);
     tr->lr = opt->learning_rate;
@@ -591,7 +612,7 @@ static void barrier(bp_trainer *tr, int team, phase_clock *pc) {
 // g is scaled by `scale` first (gradient clipping). Skipped after a
 // non-finite loss, so the weights stay as they were.
 static void update_layer(bp_trainer *tr, size_t l, int t, int team, float scale) {
-    if (tr->step_failed) return;
+    if (tr->step_failed || tr->grads_only) return;
     const bp_net *net = tr->net;
     const struct bp_layer *Ly = &net->layers[l];
     size_t r0, r1, c0, c1, in = Ly->n_in;
@@ -869,7 +890,9 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
 
     // 5. Clipping needs the global gradient norm before any update: one
     //    thread sums in a fixed order, then every thread updates its blocks.
-    if (!fused) {
+    if (tr->grads_only) {
+        // bp_trainer_compute_gradients: no clipping, no update.
+    } else if (!fused) {
         float scale = 1.0f;
         if (tr->opt.clip_norm > 0.0f) {
             if (t == 0) {
@@ -889,7 +912,6 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
     phase_add(tr, &pc, 0);
 }
 
-// One step over n rows, from x/y arrays or (data, idx). Returns status.
 // How many threads the next step uses: the whole team, or one thread when
 // that has been measured faster. The weights do not depend on the choice
 // (see the top of this file), only the speed does. On a machine where
@@ -921,6 +943,17 @@ static void team_step_done(bp_trainer *tr, int team, size_t n, double seconds) {
     if (tr->probe_left && --tr->probe_left == 0) tr->probe_at = tr->step + PROBE_EVERY;
 }
 
+// Adam's parameters for the coming update (bias corrections of step + 1).
+static void set_adam(bp_trainer *tr) {
+    double t_step = (double)(tr->step + 1);
+    bp_adam_params ap = {tr->lr, tr->opt.beta1, tr->opt.beta2, tr->opt.epsilon,
+                         tr->opt.weight_decay, tr->opt.optimizer == BP_OPT_ADAMW,
+                         (float)(1.0 - pow(tr->opt.beta1, t_step)),
+                         (float)(1.0 - pow(tr->opt.beta2, t_step))};
+    tr->adam = ap;
+}
+
+// One step over n rows, from x/y arrays or (data, idx). Returns status.
 // On several processes (tr->comb) the step runs on this process's rows
 // of the batch only.
 static bp_status run_step(bp_trainer *tr, size_t n) {
@@ -937,13 +970,8 @@ static bp_status run_step(bp_trainer *tr, size_t n) {
     if (batch_idx) tr->src_idx = batch_idx + lo;
     if (batch_x) tr->src_x = batch_x + lo * w;
     if (batch_y) tr->src_y = batch_y + lo * n_out;
-    double t_step = (double)(tr->step + 1);
-    bp_adam_params ap = {tr->lr, tr->opt.beta1, tr->opt.beta2, tr->opt.epsilon,
-                         tr->opt.weight_decay, tr->opt.optimizer == BP_OPT_ADAMW,
-                         (float)(1.0 - pow(tr->opt.beta1, t_step)),
-                         (float)(1.0 - pow(tr->opt.beta2, t_step))};
-    tr->adam = ap;
-    int strict = tr->opt.strict_ieee;
+    set_adam(tr);
+    int strict = tr->opt.strict_ieee || tr->net->strict_ieee;
     int team_now = team_for_step(tr);
     double t0 = now_s();
 #pragma omp parallel num_threads(team_now) if (team_now > 1)
@@ -957,9 +985,9 @@ static bp_status run_step(bp_trainer *tr, size_t n) {
         team = omp_get_num_threads();
 #endif
         // Each OpenMP thread has its own floating-point control state.
-        unsigned long mode = strict ? 0 : bp_fpmode_enter_ftz();
+        unsigned long mode = bp_fpmode_enter(strict); // explicitly: not the inherited mode
         step_body(tr, hi - lo, t, team);
-        if (!strict) bp_fpmode_restore(mode);
+        bp_fpmode_restore(mode);
     }
     team_step_done(tr, team_now, hi > lo ? hi - lo : 1, now_s() - t0);
     tr->src_idx = batch_idx;
@@ -976,7 +1004,7 @@ static bp_status run_step(bp_trainer *tr, size_t n) {
                        "step %llu (epoch %u): the loss is %s; weights left unchanged",
                        (unsigned long long)tr->step, tr->epoch,
                        isnan(tr->batch_loss) ? "NaN" : "infinite");
-    tr->step++;
+    if (!tr->grads_only) tr->step++;
     return BP_STATUS_OK;
 }
 
@@ -994,9 +1022,68 @@ bp_status bp_trainer_step(bp_trainer *tr, const float *x, const float *y, size_t
     tr->src_y = y;
     tr->src_data = NULL;
     tr->src_idx = NULL;
+    tr->grads_ready = 0;
     st = run_step(tr, n);
     if (loss_out) *loss_out = (float)tr->batch_loss;
     return st;
+}
+
+// ------------------------------------------------- gradients without update
+
+bp_status bp_trainer_compute_gradients(bp_trainer *tr, const float *x, const float *y, size_t n,
+                                       float *loss_out) {
+    if (!tr || !x || !y)
+        return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_compute_gradients: NULL argument");
+    tr->grads_only = 1;
+    bp_status st = bp_trainer_step(tr, x, y, n, loss_out);
+    tr->grads_only = 0;
+    tr->grads_ready = st == BP_STATUS_OK;
+    return st;
+}
+
+float *bp_trainer_gradient(bp_trainer *tr, size_t l) {
+    if (!tr || l >= tr->net->n_layers) return NULL;
+    return tr->grads + (tr->net->layers[l].w - tr->net->params);
+}
+
+float *bp_trainer_bias_gradient(bp_trainer *tr, size_t l) {
+    if (!tr || l >= tr->net->n_layers) return NULL;
+    return tr->grads + (tr->net->layers[l].b - tr->net->params);
+}
+
+// The update of a step, on its own: the same clipping sum and the same
+// per-thread blocks (update_layer), so compute + apply gives the bits of
+// bp_trainer_step.
+bp_status bp_trainer_apply_gradients(bp_trainer *tr) {
+    if (!tr) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_apply_gradients: NULL trainer");
+    if (!tr->grads_ready)
+        return bp_fail(BP_STATUS_INVALID_STATE, "bp_trainer_apply_gradients: no gradients computed "
+                       "since the last update (call bp_trainer_compute_gradients first)");
+    const bp_net *net = tr->net;
+    float scale = 1.0f;
+    if (tr->opt.clip_norm > 0.0f) {
+        double total = 0.0;
+        for (size_t i = 0; i < net->params_floats; i++) total += (double)tr->grads[i] * tr->grads[i];
+        double norm = sqrt(total);
+        scale = norm > tr->opt.clip_norm ? (float)(tr->opt.clip_norm / norm) : 1.0f;
+    }
+    set_adam(tr);
+    tr->step_failed = 0;
+    int strict = tr->opt.strict_ieee || net->strict_ieee;
+#pragma omp parallel num_threads(tr->team) if (tr->team > 1)
+    {
+        int t = 0, team = 1;
+#ifdef _OPENMP
+        t = omp_get_thread_num();
+        team = omp_get_num_threads();
+#endif
+        unsigned long mode = bp_fpmode_enter(strict);
+        for (size_t l = 0; l < net->n_layers; l++) update_layer(tr, l, t, team, scale);
+        bp_fpmode_restore(mode);
+    }
+    tr->grads_ready = 0;
+    tr->step++;
+    return BP_STATUS_OK;
 }
 
 // ------------------------------------------------------------------ epochs
@@ -1142,7 +1229,7 @@ bp_status bp_trainer_fit(bp_trainer *tr, const bp_data *data) {
         tr->epoch++;
         bp_eval ev = {-1.0, -1.0, 0};
         if (o->validation) {
-            st = bp_net_evaluate(tr->net, o->loss, o->validation, o->n_threads, &ev);
+            st = evaluate(tr->net, o->loss, o->validation, tr->team, o->strict_ieee || tr->net->strict_ieee, &ev);
             if (st != BP_STATUS_OK) break;
         }
         // A checkpoint that cannot be written does not end the run: the
@@ -1263,6 +1350,13 @@ bp_status bp_trainer_resume(bp_trainer *tr, const char *path) {
 
 bp_status bp_net_evaluate(const bp_net *net, bp_loss loss, const bp_data *data, int n_threads,
                           bp_eval *out) {
+    return evaluate(net, loss, data, n_threads, net && net->strict_ieee, out);
+}
+
+// bp_net_evaluate in the floating-point mode asked for (strict: IEEE
+// denormals), which fit takes from the training options.
+static bp_status evaluate(const bp_net *net, bp_loss loss, const bp_data *data, int n_threads,
+                          int strict, bp_eval *out) {
     if (!net || !data || !out) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_net_evaluate: NULL argument");
     if ((unsigned)loss >= BP_LOSS_COUNT) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_net_evaluate: unknown loss");
     uint32_t n_in = net->layers[0].n_in, n_out = net->layers[net->n_layers - 1].n_out;
@@ -1274,39 +1368,37 @@ bp_status bp_net_evaluate(const bp_net *net, bp_loss loss, const bp_data *data, 
                        data->n_targets, n_out);
     bp_status st = bp_check_finite(data->x, data->n, n_in, "evaluate");
     if (st != BP_STATUS_OK) return st;
-    enum { CHUNK = 256 };
+    enum { CHUNK = BP_FORWARD_CHUNK };
     size_t n = data->n, n_chunks = (n + CHUNK - 1) / CHUNK;
+    size_t rows_max = n < CHUNK ? n : CHUNK; // scratch for no more rows than there are
     int team = 1;
 #ifdef _OPENMP
     team = n_threads > 0 ? n_threads : omp_get_max_threads();
     if ((size_t)team > n_chunks) team = n_chunks ? (int)n_chunks : 1;
 #endif
-    size_t width = bp_net_max_width(net);
-    size_t per_thread = 2 * CHUNK * width + net->k->gemm_ws_floats + 3 * CHUNK * (size_t)n_out + 2 * CHUNK;
+    size_t fwd = bp_fwd_scratch_floats(net, rows_max);
+    size_t per_thread = fwd + 3 * rows_max * (size_t)n_out + 2 * rows_max;
     per_thread = (per_thread + 15) & ~(size_t)15;
-    float *scratch = bp_alloc((size_t)team, per_thread * sizeof(float));
     double *chunk_loss = bp_alloc(n_chunks ? n_chunks : 1, sizeof(double));
     size_t *chunk_hits = bp_alloc(n_chunks ? n_chunks : 1, sizeof(size_t));
-    if (!scratch || !chunk_loss || !chunk_hits) {
-        bp_free(scratch);
+    if (!chunk_loss || !chunk_hits) {
         bp_free(chunk_loss);
         bp_free(chunk_hits);
         return bp_fail(BP_STATUS_OUT_OF_MEMORY, "bp_net_evaluate: no memory");
     }
-    int logits = loss != BP_LOSS_MSE;
-#pragma omp parallel num_threads(team) if (team > 1)
+    int logits = loss != BP_LOSS_MSE, failed = 0;
+#pragma omp parallel num_threads(team) if (team > 1) reduction(| : failed)
     {
-        int t = 0;
-#ifdef _OPENMP
-        t = omp_get_thread_num();
-#endif
-        unsigned long mode = bp_fpmode_enter_ftz();
-        float *base = scratch + (size_t)t * per_thread;
-        bp_fwd_scratch s = {{base, base + CHUNK * width}, base + 2 * CHUNK * width};
-        float *o = base + 2 * CHUNK * width + net->k->gemm_ws_floats;
-        float *y = o + CHUNK * n_out, *lr = y + CHUNK * n_out;
+        unsigned long mode = bp_fpmode_enter(strict); // explicitly, in every thread
+        // Per-thread scratch from the network's pool, as predict takes it.
+        float *base = bp_scratch_take(net, per_thread);
+        failed = base == NULL;
+        bp_fwd_scratch s = bp_fwd_scratch_at(net, base, rows_max);
+        float *o = base + fwd;
+        float *y = o + rows_max * n_out, *lr = y + rows_max * n_out;
 #pragma omp for schedule(static)
         for (size_t c = 0; c < n_chunks; c++) {
+            if (!base) continue;
             size_t r0 = c * CHUNK, rows = n - r0 < CHUNK ? n - r0 : CHUNK;
             bp_net_forward_rows(net, data->x + r0 * n_in, rows, o, &s, logits);
             for (size_t r = 0; r < rows; r++) fill_target(y + r * n_out, net, data, r0 + r, n_out);
@@ -1320,6 +1412,7 @@ bp_status bp_net_evaluate(const bp_net *net, bp_loss loss, const bp_data *data, 
             chunk_loss[c] = sum;
             chunk_hits[c] = hits;
         }
+        bp_scratch_give(net, base);
         bp_fpmode_restore(mode);
     }
     double total = 0.0;
@@ -1328,9 +1421,11 @@ bp_status bp_net_evaluate(const bp_net *net, bp_loss loss, const bp_data *data, 
         total += chunk_loss[c];
         hits += chunk_hits[c];
     }
-    bp_free(scratch);
     bp_free(chunk_loss);
     bp_free(chunk_hits);
+    if (failed)
+        return bp_fail(BP_STATUS_OUT_OF_MEMORY, "bp_net_evaluate: no memory for %zu floats of scratch",
+                       per_thread);
     out->n = n;
     out->loss = n ? total / (double)n : 0.0;
     out->accuracy = data->n_classes && n ? (double)hits / (double)n : -1.0;

@@ -81,7 +81,8 @@ static const char *const usage[] = {
     "  --lr-min F            cosine schedule: final learning rate (default 0)\n"
     "  --warmup N            linear warm-up epochs\n"
     "  --clip F              clip the global gradient norm to F\n"
-    "  --strict-ieee         keep denormals (default: flushed to zero while training)\n"
+    "  --strict-ieee         keep denormals (default: flushed to zero) in training and\n"
+    "                        in the evaluations after it\n"
     "  --precision P         fp32 (default) or bf16: matrix-product inputs rounded to\n"
     "                        bfloat16, float32 sums; weights and the saved model stay fp32\n"
     "  --dropout P           drop probability on hidden-layer outputs (default 0.2\n"
@@ -566,6 +567,7 @@ static int build_network(train_config *c, train_job *j) {
     nopt.isa = c->isa;
     nopt.seed = c->seed;
     nopt.init = c->init;
+    nopt.strict_ieee = c->a.strict_ieee; // the evaluations after training too
     if (c->a.resume) {
         if (bp_net_load(c->a.resume, &nopt, &j->net) != BP_STATUS_OK) {
             cli_error("--resume: %s", bp_last_error());
@@ -621,14 +623,11 @@ static int build_trainer(const train_config *c, train_job *j) {
     o->batch_size = a->batch ? (size_t)c->batch : ps->batch;
     o->epochs = a->epochs ? (uint32_t)c->epochs : ps->epochs;
     o->seed = c->seed;
-    // Threads: all cores, unless the network is so small that a step is
-    // over before a thread team pays for itself. A step costs about 6 flops
-    // per parameter per row; below SMALL_STEP_FLOPS one thread is faster
-    // (spirals 2-64-64-2, batch 32: 0.9 Mflop; Fashion-MNIST 784-256-128-10,
-    // batch 128: 180 Mflop). Results do not depend on the thread count.
-    const double SMALL_STEP_FLOPS = 4e6;
-    if (a->threads) o->n_threads = (int)c->threads;
-    else o->n_threads = 6.0 * (double)bp_net_n_params(j->net) * (double)o->batch_size < SMALL_STEP_FLOPS ? 1 : 0;
+    // Threads: the library's default (all cores, unless the network is so
+    // small that a step is over before a thread team pays for itself);
+    // --threads 0 asks for all cores. Results do not depend on the count.
+    if (a->threads) o->n_threads = c->threads ? (int)c->threads : cli_default_threads();
+    else o->n_threads = bp_train_default_threads(j->net, o->batch_size);
     o->lr_schedule = a->lr_schedule ? c->schedule : ps->schedule;
     o->lr_step_epochs = (uint32_t)c->lr_step;
     o->lr_gamma = (float)c->lr_gamma;
