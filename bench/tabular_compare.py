@@ -12,7 +12,9 @@ digits keeps 0-9), then
   MLPClassifier(random_state=SEED).fit(X_train, y_train)          (defaults only)
 
 and prints the test accuracy of both. MLPClassifier gets the raw features,
-as backprop does (backprop standardizes inside its model by default).
+as backprop does (backprop standardizes inside its model by default); a
+last column shows make_pipeline(StandardScaler(), MLPClassifier()) for
+reference (what a user who scales by hand gets).
 
   /usr/bin/python3 bench/tabular_compare.py --backprop build/backprop [--seeds 1,2,3]
 
@@ -33,6 +35,8 @@ from sklearn import datasets
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 SETS = [
     ("iris", datasets.load_iris),
@@ -71,7 +75,7 @@ def main():
     warnings.simplefilter("ignore", ConvergenceWarning)
     print(f"split: stratified 75/25, train_test_split(random_state=0); seeds {seeds}")
     print(f"{'set':<14} {'rows':>5} {'feat':>4} {'cls':>3}  {'backprop %':>18} {'epochs':>7} {'s':>5}"
-          f"  {'MLPClassifier() %':>18}")
+          f"  {'MLPClassifier() %':>18}  {'Scaler+MLP %':>18}")
     with tempfile.TemporaryDirectory() as tmp:
         for name, loader in SETS:
             ds = loader()
@@ -82,7 +86,7 @@ def main():
             train, test = os.path.join(tmp, f"{name}_train.csv"), os.path.join(tmp, f"{name}_test.csv")
             write_csv(train, Xtr, [names[i] for i in ytr], feats)
             write_csv(test, Xte, [names[i] for i in yte], feats)
-            bp, sk, ep, secs = [], [], [], 0.0
+            bp, sk, sks, ep, secs = [], [], [], [], 0.0
             for s in seeds:
                 acc, epochs, dt = backprop_accuracy(args.backprop, train, test, s, tmp)
                 bp.append(acc)
@@ -90,9 +94,11 @@ def main():
                 secs += dt
                 clf = MLPClassifier(random_state=s).fit(Xtr, ytr)
                 sk.append(100.0 * clf.score(Xte, yte))
+                pipe = make_pipeline(StandardScaler(), MLPClassifier(random_state=s)).fit(Xtr, ytr)
+                sks.append(100.0 * pipe.score(Xte, yte))
             fmt = lambda v: f"{np.mean(v):6.2f} ({min(v):.1f}-{max(v):.1f})"
             print(f"{name:<14} {len(X):>5} {X.shape[1]:>4} {len(names):>3}  {fmt(bp):>18} {int(np.mean(ep)):>7}"
-                  f" {secs / len(seeds):5.1f}  {fmt(sk):>18}", flush=True)
+                  f" {secs / len(seeds):5.1f}  {fmt(sk):>18}  {fmt(sks):>18}", flush=True)
 
 
 if __name__ == "__main__":

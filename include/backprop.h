@@ -74,13 +74,24 @@ typedef enum bp_act {
     BP_ACT_COUNT
 } bp_act;
 
-/** Losses, averaged over the rows of a batch. */
+/** Losses. Each is a per-row loss averaged (mean) over the rows of a batch
+ *  or data set; how a row's outputs are reduced differs, and matters when
+ *  comparing with other libraries:
+ *  - MSE: the mean over outputs, (1/n_out) sum_j (a_j - y_j)^2 — the same
+ *    as PyTorch's MSELoss(reduction='mean').
+ *  - SOFTMAX_XENT: -sum_j y_j log softmax(z)_j, one term per row (y one-hot
+ *    for labels) — PyTorch's CrossEntropyLoss(reduction='mean').
+ *  - SIGMOID_BCE: the SUM over outputs of the binary cross-entropy,
+ *    sum_j [log(1 + e^z_j) - z_j y_j] — n_out times PyTorch's
+ *    BCEWithLogitsLoss(reduction='mean'), which averages over outputs too
+ *    (equal for one output, the usual case; with several outputs use an
+ *    n_out times smaller learning rate to match PyTorch's steps). */
 typedef enum bp_loss {
     BP_LOSS_MSE = 0,       /**< mean over rows of sum_j (a_j - y_j)^2 / n_out */
     BP_LOSS_SOFTMAX_XENT,  /**< softmax fused with cross-entropy (takes logits);
                                 needs a SOFTMAX output layer */
-    BP_LOSS_SIGMOID_BCE,   /**< sigmoid fused with binary cross-entropy;
-                                needs a SIGMOID output layer */
+    BP_LOSS_SIGMOID_BCE,   /**< sigmoid fused with binary cross-entropy, summed
+                                over outputs; needs a SIGMOID output layer */
     BP_LOSS_COUNT
 } bp_loss;
 
