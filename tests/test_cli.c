@@ -1086,6 +1086,16 @@ Test(cli, text_labels_round_trip_train_predict_export, .init = make_tmpdir, .fin
     }
     cr_expect_geq(right, 59, "%d of 60 predicted names right", right);
     result_free(&r);
+    // eval matches the text labels to the model's classes and names them.
+    write_animals(tpath("test2.csv"), 60, 2, ',', 0);
+    r = RUN("eval", tpath("m.bpm"), "--data", tpath("test2.csv"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "classes: 0 cat, 1 dog, 2 emu\n") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "\nemu ") != NULL, "per-class table without names: %s", r.out);
+    const char *acc = strstr(r.out, "accuracy:  ");
+    cr_assert_not_null(acc, "%s", r.out);
+    cr_expect_geq(strtod(acc + 11, NULL), 98.0, "%s", r.out);
+    result_free(&r);
     // export-c: the header carries the names and the scaling; its classes
     // match predict's.
     r = RUN("export-c", tpath("m.bpm"), "-o", tpath("m.h"), "--name", "zoo");

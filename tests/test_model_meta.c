@@ -109,7 +109,9 @@ Test(scaling, predict_applies_both_scalings) {
     const float ooff[] = {10.0f, -2.0f}, osc[] = {3.0f, 0.25f};
     cr_assert_eq(bp_net_set_input_scaling(scaled, BP_SCALE_STANDARD, ioff, isc), BP_STATUS_OK);
     cr_assert_eq(bp_net_set_output_scaling(scaled, BP_SCALE_STANDARD, ooff, osc), BP_STATUS_OK);
-    enum { N = 300 }; // more than one 256-row predict chunk
+    // 300 rows: more than one 256-row predict chunk; 3 rows: the few-row
+    // (dot product) path.
+    for (size_t N = 300; N >= 3; N = N == 300 ? 3 : 0) {
     float *x = malloc(N * 3 * sizeof *x), *xs = malloc(N * 3 * sizeof *xs);
     float *y = malloc(N * 2 * sizeof *y), *ys = malloc(N * 2 * sizeof *ys);
     for (size_t i = 0; i < N; i++) {
@@ -125,6 +127,7 @@ Test(scaling, predict_applies_both_scalings) {
         cr_assert_eq(ys[i], want, "row %zu: %.9g vs %.9g", i / 2, (double)ys[i], (double)want);
     }
     free(x), free(xs), free(y), free(ys);
+    }
     bp_net_destroy(plain);
     bp_net_destroy(scaled);
 }

@@ -205,6 +205,11 @@ int cmd_eval(int argc, char **argv) {
                 for (uint32_t j = 0; j < K; j++) printf(" %*zu", w, confusion[(size_t)i * K + j]);
                 putchar('\n');
             }
+            if (bp_net_n_class_names(net) == K) { // the numbers' names, in one line
+                fputs("classes:", stdout);
+                for (uint32_t j = 0; j < K; j++) printf("%s %u %s", j ? "," : "", j, bp_net_class_name(net, j));
+                putchar('\n');
+            }
         } else {
             printf("\n(confusion matrix omitted: %u classes)\n", K);
         }
@@ -214,11 +219,21 @@ int cmd_eval(int argc, char **argv) {
             goto out;
         }
         cli_class_metrics(confusion, K, per, &macro);
-        printf("\n%-8s %9s %9s %9s %9s\n", "class", "precision", "recall", "F1", "rows");
-        for (uint32_t i = 0; i < K; i++)
-            printf("%-8u %9.4f %9.4f %9.4f %9zu\n", i, per[i].precision, per[i].recall, per[i].f1,
-                   per[i].support);
-        printf("%-8s %9.4f %9.4f %9.4f %9zu  (mean over %u classes)\n", "macro", macro.precision,
+        // The class column: the model's class names when it has them.
+        int cw = 8;
+        for (uint32_t i = 0; i < K; i++) {
+            const char *nm = bp_net_class_name(net, i);
+            if (nm && (int)strlen(nm) > cw) cw = strlen(nm) > 32 ? 32 : (int)strlen(nm);
+        }
+        printf("\n%-*s %9s %9s %9s %9s\n", cw, "class", "precision", "recall", "F1", "rows");
+        for (uint32_t i = 0; i < K; i++) {
+            char num[16];
+            const char *nm = bp_net_class_name(net, i);
+            snprintf(num, sizeof num, "%u", i);
+            printf("%-*.32s %9.4f %9.4f %9.4f %9zu\n", cw, nm ? nm : num, per[i].precision, per[i].recall,
+                   per[i].f1, per[i].support);
+        }
+        printf("%-*s %9.4f %9.4f %9.4f %9zu  (mean over %u classes)\n", cw, "macro", macro.precision,
                macro.recall, macro.f1, macro.support, macro.classes);
         free(per);
     } else {
