@@ -64,3 +64,5 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/backpropConfigVersion.cma
 install(FILES ${PROJECT_BINARY_DIR}/backpropConfig.cmake
               ${PROJECT_BINARY_DIR}/backpropConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/backprop)
+
+install(FILES LICENSE README.md CHANGELOG.md DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -11,6 +11,17 @@
 //   element falls in the call (its row/column block, remainders), so that
 //   splitting a product into blocks across threads gives bit-identical
 //   results whatever the split.
+/** @file backprop_kernels.h
+ *  The kernel dispatch table, for benchmarks and direct kernel callers: one
+ *  table per instruction set (bp_kernel_table_get), each complete.
+ *
+ *  Kernel contract (all families): single-threaded, allocation-free, never
+ *  print, never read or write past the sizes given; sizes are in elements,
+ *  pointers need no particular alignment (except gemm's scratch); a
+ *  kernel's result for one output element does not depend on where that
+ *  element falls in the call, so a product split into blocks gives the same
+ *  bits whatever the split. Every kernel is thread-safe on distinct outputs
+ *  (each thread with its own scratch). */
 #ifndef BACKPROP_KERNELS_H
 #define BACKPROP_KERNELS_H
 
@@ -38,6 +49,7 @@ typedef void (*bp_f32_gemm_fn)(size_t m, size_t n, size_t k, const float *a, siz
 /** sum_i x[i]*y[i]. */
 typedef float (*bp_f32_dot_fn)(size_t n, const float *x, const float *y);
 
+/** Parameters of the activation kernels. */
 typedef struct bp_act_params {
     float alpha; /**< LEAKY_RELU negative slope */
 } bp_act_params;
@@ -72,11 +84,12 @@ typedef void (*bp_f32_vadd_fn)(size_t n, const float *x, float *y);
 /** y = a*x + y. */
 typedef void (*bp_f32_axpy_fn)(size_t n, float a, const float *x, float *y);
 
+/** Parameters of the SGD-family update (bp_f32_sgd_fn). */
 typedef struct bp_sgd_params {
-    float lr;
+    float lr;           /**< learning rate */
     float momentum;     /**< 0: plain SGD, v unused (may be NULL) */
     float weight_decay; /**< L2: g += wd*w */
-    int nesterov;
+    int nesterov;       /**< 1: Nesterov momentum */
 } bp_sgd_params;
 
 /** g' = g + wd*w; v = momentum*v + g'; w -= lr * (nesterov ? g' + momentum*v : v)
@@ -84,10 +97,16 @@ typedef struct bp_sgd_params {
 typedef void (*bp_f32_sgd_fn)(size_t n, float *w, const float *g, float *v,
                               const bp_sgd_params *p);
 
+/** Parameters of the Adam update (bp_f32_adam_fn). */
 typedef struct bp_adam_params {
-    float lr, beta1, beta2, eps, weight_decay;
-    int decoupled;   /**< 1: AdamW (w -= lr*wd*w), 0: L2 added to g */
-    float bc1, bc2;  /**< bias corrections 1 - beta1^t, 1 - beta2^t */
+    float lr;           /**< learning rate */
+    float beta1;        /**< first-moment decay */
+    float beta2;        /**< second-moment decay */
+    float eps;          /**< added to sqrt(v / bc2) */
+    float weight_decay; /**< L2 (added to g) or decoupled (see decoupled) */
+    int decoupled;      /**< 1: AdamW (w -= lr*wd*w), 0: L2 added to g */
+    float bc1;          /**< bias correction 1 - beta1^t */
+    float bc2;          /**< bias correction 1 - beta2^t */
 } bp_adam_params;
 
 /** m = b1*m + (1-b1)*g'; v = b2*v + (1-b2)*g'^2;
@@ -95,16 +114,18 @@ typedef struct bp_adam_params {
 typedef void (*bp_f32_adam_fn)(size_t n, float *w, const float *g, float *m, float *v,
                                const bp_adam_params *p);
 
-/** The one dispatch table. */
+/** The one dispatch table: every kernel of one instruction set. Tables are
+ *  static and read-only; any number of threads may use one at once. */
 typedef struct bp_kernel_table {
-    bp_isa isa;
-    const char *name;
-    size_t f32_lanes;
+    bp_isa isa;        /**< the instruction set (never BP_ISA_AUTO) */
+    const char *name;  /**< its token: "scalar", "avx2", "avx512", "neon" */
+    size_t f32_lanes;  /**< floats per vector register (1 for scalar) */
 
-    bp_f32_gemm_fn gemm;
+    bp_f32_gemm_fn gemm;   /**< matrix product, see bp_f32_gemm_fn */
     size_t gemm_ws_floats; /**< scratch gemm needs per thread */
-    size_t gemm_mr, gemm_nr; /**< register tile, for partitioning work */
-    bp_f32_dot_fn dot;
+    size_t gemm_mr;        /**< register tile rows, for partitioning work */
+    size_t gemm_nr;        /**< register tile columns, for partitioning work */
+    bp_f32_dot_fn dot;     /**< dot product */
     /** The bf16 mode's product (BP_PRECISION_BF16): gemm's contract, with
      *  every element of A and B rounded to bfloat16 first (round to nearest
      *  even, denormals to zero, as AVX512-BF16's conversion does) and the
@@ -118,19 +139,22 @@ typedef struct bp_kernel_table {
 
     bp_f32_act_fwd_fn act_fwd[BP_ACT_COUNT]; /**< SOFTMAX entry NULL: use softmax */
     bp_f32_act_bwd_fn act_bwd[BP_ACT_COUNT]; /**< SOFTMAX entry NULL: fused in losses */
-    bp_f32_softmax_fn softmax;
-    bp_f32_loss_fn loss[BP_LOSS_COUNT];
+    bp_f32_softmax_fn softmax;          /**< row softmax */
+    bp_f32_loss_fn loss[BP_LOSS_COUNT]; /**< fused loss and gradient, by bp_loss */
 
-    bp_f32_colsum_fn colsum;
-    bp_f32_vadd_fn vadd;
-    bp_f32_axpy_fn axpy;
+    bp_f32_colsum_fn colsum; /**< column sums (bias gradients) */
+    bp_f32_vadd_fn vadd;     /**< y += x */
+    bp_f32_axpy_fn axpy;     /**< y += a*x */
 
-    bp_f32_sgd_fn sgd;
-    bp_f32_adam_fn adam;
+    bp_f32_sgd_fn sgd;   /**< SGD / momentum / Nesterov update */
+    bp_f32_adam_fn adam; /**< Adam / AdamW update */
 } bp_kernel_table;
 
-/** The table of an ISA, or NULL if it is not compiled in or this CPU lacks
- *  it. BP_ISA_AUTO gives the table bp_isa_resolve picks (NULL on error). */
+/** The kernel table of an instruction set. Thread-safe.
+ *  @param isa the set; BP_ISA_AUTO gives the one bp_isa_resolve picks
+ *  @return a static table (never freed by the caller), or NULL if the set
+ *          is not compiled in, this CPU lacks it, or (AUTO) BP_ISA names
+ *          none; bp_last_error() then says why */
 BP_API const bp_kernel_table *bp_kernel_table_get(bp_isa isa);
 
 #ifdef __cplusplus

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
-bash scripts/deps.sh "${BP_BUILD_PACKAGES[@]}"
+bash scripts/deps.sh "${BP_BUILD_PACKAGES[@]}" doxygen # doxygen: the API-reference test
 jobs=$(nproc)
 
 echo "== native build (-Werror)"

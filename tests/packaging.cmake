@@ -22,11 +22,10 @@ set(BP_HEADER_FLAGS -Wall -Wextra -pedantic -Werror -fsyntax-only -I${PROJECT_SO
 add_test(NAME public_headers_c11
          COMMAND ${CMAKE_C_COMPILER} -std=c11 ${BP_HEADER_FLAGS} -x c
                  ${CMAKE_CURRENT_SOURCE_DIR}/public_headers.inc)
-if(CMAKE_CXX_COMPILER)
-  set(BP_HEADER_CXX ${CMAKE_CXX_COMPILER})
-else()
-  find_program(BP_HEADER_CXX NAMES c++ g++ clang++)
-endif()
+# C++ is not a language of this project: the compiler is only looked for
+# (a toolchain file's, if installed, else the host's: -fsyntax-only needs no
+# target libraries).
+find_program(BP_HEADER_CXX NAMES ${CMAKE_CXX_COMPILER} c++ g++ clang++)
 if(BP_HEADER_CXX)
   foreach(std 11 17)
     add_test(NAME public_headers_cxx${std}
@@ -46,3 +45,18 @@ add_test(NAME version_library COMMAND check_version)
 add_test(NAME version_cli COMMAND ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:backprop> --version)
 set_tests_properties(version_cli PROPERTIES PASS_REGULAR_EXPRESSION
                      "^backprop ${PROJECT_VERSION}\n$")
+
+# The API reference (docs/Doxyfile.in): Doxygen fails on any warning, so an
+# undocumented public function, parameter, type or macro fails this test.
+# `cmake --build build --target docs` writes it to build/docs/html.
+find_program(BP_DOXYGEN doxygen)
+if(BP_DOXYGEN)
+  set(BP_DOXYGEN_OUT ${PROJECT_BINARY_DIR}/docs)
+  configure_file(${PROJECT_SOURCE_DIR}/docs/Doxyfile.in ${BP_DOXYGEN_OUT}/Doxyfile @ONLY)
+  add_test(NAME doxygen_api_docs COMMAND ${BP_DOXYGEN} ${BP_DOXYGEN_OUT}/Doxyfile
+           WORKING_DIRECTORY ${BP_DOXYGEN_OUT})
+  add_custom_target(docs COMMAND ${BP_DOXYGEN} ${BP_DOXYGEN_OUT}/Doxyfile
+                    WORKING_DIRECTORY ${BP_DOXYGEN_OUT} COMMENT "API reference in ${BP_DOXYGEN_OUT}/html")
+else()
+  message(STATUS "doxygen not found: the API-reference test is skipped (apt-get install doxygen)")
+endif()
