@@ -53,9 +53,12 @@ extern "C" {
 /* The three numbers below are the one place the version is written: CMake
    reads them for the project version, the SONAME, backprop.pc and the CMake
    package version. */
-#define BP_VERSION_MAJOR 0 /**< major version of these headers */
-#define BP_VERSION_MINOR 1 /**< minor version (before 1.0 it may break the ABI) */
-#define BP_VERSION_PATCH 0 /**< patch version */
+/** Major version of these headers. */
+#define BP_VERSION_MAJOR 0
+/** Minor version (before 1.0 a minor version may break the ABI). */
+#define BP_VERSION_MINOR 1
+/** Patch version. */
+#define BP_VERSION_PATCH 0
 /** @cond INTERNAL */
 #define BP_STRINGIFY_(x) #x
 #define BP_VERSION_JOIN_(a, b, c) BP_STRINGIFY_(a) "." BP_STRINGIFY_(b) "." BP_STRINGIFY_(c)
