@@ -20,6 +20,7 @@
 // Allreduce mode: each rank sums its own rows from zero; finish() adds the
 // ranks' gradients and loss sums with MPI_Allreduce.
 #include <limits.h>
+#include <sched.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
@@ -58,6 +59,27 @@ static bp_status mpi_status(int rc, const char *what) {
     return bp_fail(BP_STATUS_IO_ERROR, "MPI %s failed: %s", what, msg);
 }
 
+// Waits for a request: polls (MPI moves the data inside MPI_Test) for
+// WAIT_SPIN_S, then yields the core between polls. Open MPI's blocking calls
+// spin without end: on a machine whose cores are shared, a rank waiting for
+// another then takes the time slices the other needs to send.
+#define WAIT_SPIN_S 50e-6
+static int wait_req(MPI_Request *req) {
+    double t0 = 0.0;
+    for (unsigned polls = 0;; polls++) {
+        int done = 0, rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
+        if (rc != MPI_SUCCESS || done) return rc;
+        if (polls == 16) t0 = now_s();
+        else if (polls > 16 && now_s() - t0 > WAIT_SPIN_S) sched_yield();
+    }
+}
+
+static int recv_wait(void *buf, int count, MPI_Datatype type, int src, int tag, MPI_Comm comm) {
+    MPI_Request req;
+    int rc = MPI_Irecv(buf, count, type, src, tag, comm, &req);
+    return rc == MPI_SUCCESS ? wait_req(&req) : rc;
+}
+
 // Rank that sends this rank the finished chunks, and the one it forwards
 // them to (-1: none): the ring R-1 -> 0 -> 1 -> ... -> R-2.
 static int ring_prev(const mpi_ctx *m) { return m->rank == 0 ? m->ranks - 1 : m->rank - 1; }
@@ -66,7 +88,7 @@ static int ring_next(const mpi_ctx *m) { return m->rank + 1 < m->ranks - 1 ? m->
 static bp_status recv_partial(void *ctx, size_t i, float *dst, size_t len) {
     mpi_ctx *m = ctx;
     double t0 = now_s();
-    int rc = MPI_Recv(dst, (int)len, MPI_FLOAT, m->rank - 1, (int)i, m->part, MPI_STATUS_IGNORE);
+    int rc = recv_wait(dst, (int)len, MPI_FLOAT, m->rank - 1, (int)i, m->part);
     m->seconds += now_s() - t0;
     return mpi_status(rc, "receive of partial gradient sums");
 }
@@ -85,7 +107,7 @@ static bp_status send_partial(void *ctx, size_t i, const float *src, size_t len)
 static bp_status recv_loss(void *ctx, double acc[2]) {
     mpi_ctx *m = ctx;
     double t0 = now_s();
-    int rc = MPI_Recv(acc, 2, MPI_DOUBLE, m->rank - 1, (int)m->n_chunks, m->part, MPI_STATUS_IGNORE);
+    int rc = recv_wait(acc, 2, MPI_DOUBLE, m->rank - 1, (int)m->n_chunks, m->part);
     m->seconds += now_s() - t0;
     return mpi_status(rc, "receive of loss sums");
 }
@@ -108,7 +130,7 @@ static bp_status send_loss(void *ctx, const double acc[2]) {
 static bp_status finish_chain(mpi_ctx *m, float *grads, double acc[2]) {
     int rc = MPI_SUCCESS, prev = ring_prev(m), next = ring_next(m);
     if (m->rank != m->ranks - 1 && m->ranks > 1) {
-        rc = MPI_Recv(acc, 2, MPI_DOUBLE, prev, (int)m->n_chunks, m->fin, MPI_STATUS_IGNORE);
+        rc = recv_wait(acc, 2, MPI_DOUBLE, prev, (int)m->n_chunks, m->fin);
         if (rc == MPI_SUCCESS && next >= 0) {
             memcpy(m->loss_fwd, acc, sizeof m->loss_fwd);
             rc = MPI_Isend(m->loss_fwd, 2, MPI_DOUBLE, next, (int)m->n_chunks, m->fin,
@@ -118,16 +140,15 @@ static bp_status finish_chain(mpi_ctx *m, float *grads, double acc[2]) {
         // first) reads the memory the finished chunk lands in.
         for (size_t i = 0; rc == MPI_SUCCESS && i < m->n_chunks; i++) {
             const bp_grad_chunk *ch = &m->chunks[i];
-            rc = MPI_Wait(&m->reqs[i + 1], MPI_STATUS_IGNORE);
+            rc = wait_req(&m->reqs[i + 1]);
             if (rc == MPI_SUCCESS)
-                rc = MPI_Recv(grads + ch->off, (int)ch->len, MPI_FLOAT, prev, (int)i, m->fin,
-                              MPI_STATUS_IGNORE);
+                rc = recv_wait(grads + ch->off, (int)ch->len, MPI_FLOAT, prev, (int)i, m->fin);
             if (rc == MPI_SUCCESS && next >= 0)
                 rc = MPI_Isend(grads + ch->off, (int)ch->len, MPI_FLOAT, next, (int)i, m->fin,
                                &m->reqs[m->n_reqs++]);
         }
     }
-    if (rc == MPI_SUCCESS) rc = MPI_Waitall(m->n_reqs, m->reqs, MPI_STATUSES_IGNORE);
+    for (int i = 0; rc == MPI_SUCCESS && i < m->n_reqs; i++) rc = wait_req(&m->reqs[i]);
     m->n_reqs = 0;
     return mpi_status(rc, "exchange of the finished gradient");
 }
@@ -252,11 +273,16 @@ bp_status bp_trainer_set_mpi(bp_trainer *tr, MPI_Comm comm, bp_mpi_reduction red
         destroy(m);
         return mpi_status(rc, "communicator duplication");
     }
-    // Chunks of about 64 Ki floats (256 KiB): small enough that a rank waits
-    // for at most one chunk's worth of the previous rank's work, large
-    // enough that a message's fixed cost (microseconds) stays small against
-    // its compute (bench/README.md, MPI section).
-    bp_status st = bp_trainer_set_combiner(tr, &m->c, (size_t)1 << 16);
+    // Chunk size: rank r starts a chunk only once rank r-1 has finished it,
+    // so the last rank runs R-1 chunks' compute behind the first (the
+    // pipeline's latency, README "Scaling to many machines"), while each
+    // chunk is a message of fixed cost (microseconds). 2^20 / R floats,
+    // within 4 Ki..64 Ki: 64 Ki floats (256 KiB) up to 16 ranks, 4 Ki from
+    // 256 ranks on. The values do not depend on it (each element is still
+    // one chain over the rows in order).
+    size_t chunk = ((size_t)1 << 20) / (size_t)m->ranks;
+    chunk = chunk > ((size_t)1 << 16) ? (size_t)1 << 16 : chunk < 4096 ? 4096 : chunk;
+    bp_status st = bp_trainer_set_combiner(tr, &m->c, chunk);
     if (st == BP_STATUS_OK) {
         m->chunks = bp_trainer_chunks(tr, &m->n_chunks);
         if (m->n_chunks + 1 > (size_t)INT_MAX / 2) {
