@@ -44,6 +44,10 @@ typedef enum bp_mpi_reduction {
  *  MPI_THREAD_FUNNELED when the trainer uses more than one thread (only the
  *  thread that calls the trainer makes MPI calls).
  *
+ *  bp_trainer_step: every process passes the whole batch (x, y, n) and
+ *  computes on its rows of it; bp_trainer_run_epoch and bp_trainer_fit take
+ *  the whole data set on every process.
+ *
  *  During bp_trainer_fit only the process of rank 0 writes checkpoints;
  *  call bp_net_save and print progress on rank 0 only. A checkpoint resumes
  *  bit-identically on any number of processes.
