@@ -1086,6 +1086,11 @@ Test(cli, text_labels_round_trip_train_predict_export, .init = make_tmpdir, .fin
     }
     cr_expect_geq(right, 59, "%d of 60 predicted names right", right);
     result_free(&r);
+    // A training file with an id column: --id-col skips it.
+    r = RUN("train", "-q", "--data", tpath("test.csv"), "--id-col", "0", "--epochs", "2", "-o", tpath("id.bpm"));
+    cr_expect_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "2 features, 3 classes") != NULL, "%s", r.out);
+    result_free(&r);
     // eval matches the text labels to the model's classes and names them.
     write_animals(tpath("test2.csv"), 60, 2, ',', 0);
     r = RUN("eval", tpath("m.bpm"), "--data", tpath("test2.csv"));

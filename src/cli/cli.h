@@ -89,6 +89,7 @@ typedef struct cli_data_opts {
     uint32_t n_targets; // CSV: > 0 = regression targets
     size_t samples;     // spirals: points (0 = default)
     char delimiter;     // CSV: ',', ';', '\t', 0 = detect
+    int id_col;         // CSV: a column to skip (an id), -1 = none
     const char *const *class_names; // CSV: map labels through these (a model's or the training set's)
     size_t n_class_names;
 } cli_data_opts;

@@ -130,7 +130,7 @@ int cmd_eval(int argc, char **argv) {
     if (n_names > 256) n_names = 0; // too many to map by name: numbers only
     for (size_t i = 0; i < n_names; i++) class_names[i] = bp_net_class_name(net, i);
     cli_data_opts dopt = {.label_col = (int)label_col, .header = header, .n_targets = (uint32_t)targets,
-                          .samples = (size_t)samples, .delimiter = delimiter,
+                          .samples = (size_t)samples, .delimiter = delimiter, .id_col = -1,
                           .class_names = n_names ? (const char *const *)class_names : NULL, .n_class_names = n_names};
     cli_data ds;
     const char *dir = cli_data_resolve(data);

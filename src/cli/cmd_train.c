@@ -40,6 +40,7 @@ static const char *const usage[] = {
     "  --val-split F         hold out this fraction (0 < F < 1) for validation\n"
     "  --val SPEC            separate validation data (file or IDX directory)\n"
     "  --label-col N         CSV: the label column, 0-based (-1 = last, the default)\n"
+    "  --id-col N            CSV: a column to skip (an id), 0-based\n"
     "  --targets N           CSV: the last N columns are regression targets\n"
     "  --header yes|no|auto  CSV: first line is a header (default auto)\n"
     "  --delimiter D         CSV: ',', ';', tab or auto (default: detected from the\n"
@@ -156,7 +157,7 @@ static const preset preset_table = {"table", {64}, 1, BP_ACT_RELU, 0, 0.001f, 32
 
 // The option values as given (NULL: absent).
 typedef struct train_args {
-    const char *data, *test, *val, *val_split, *label_col, *targets, *header, *delimiter, *samples;
+    const char *data, *test, *val, *val_split, *label_col, *id_col, *targets, *header, *delimiter, *samples;
     const char *layers, *hidden, *act, *isa, *init, *scale;
     const char *loss, *optimizer, *lr, *momentum, *weight_decay, *batch, *epochs, *seed, *threads;
     const char *lr_schedule, *lr_step, *lr_gamma, *lr_min, *warmup, *clip, *dropout, *patience;
@@ -170,7 +171,7 @@ typedef struct train_config {
     train_args a;
     double lr, momentum, weight_decay, val_split, lr_gamma, lr_min, clip, dropout;
     uint64_t batch, epochs, seed, threads, targets, samples, lr_step, warmup, patience, ckpt_every;
-    long label_col;
+    long label_col, id_col;
     int header;
     char delimiter;
     int loss_given;
@@ -202,6 +203,7 @@ static int parse_args(int argc, char **argv, train_config *c, int *help) {
         {"targets", 0, CLI_OPT_VALUE, &a->targets, NULL},
         {"header", 0, CLI_OPT_VALUE, &a->header, NULL},
         {"delimiter", 0, CLI_OPT_VALUE, &a->delimiter, NULL},
+        {"id-col", 0, CLI_OPT_VALUE, &a->id_col, NULL},
         {"samples", 0, CLI_OPT_VALUE, &a->samples, NULL},
         {"layers", 0, CLI_OPT_VALUE, &a->layers, NULL},
         {"hidden", 0, CLI_OPT_VALUE, &a->hidden, NULL},
@@ -246,6 +248,7 @@ static int parse_args(int argc, char **argv, train_config *c, int *help) {
     c->lr_step = 10;
     c->ckpt_every = 1;
     c->label_col = -1;
+    c->id_col = -1;
     c->header = -1;
     if (!cli_float("--lr", a->lr, 0, HUGE_VAL, 1, &c->lr) ||
         !cli_float("--momentum", a->momentum, 0, 0.999999, 0, &c->momentum) ||
@@ -266,6 +269,7 @@ static int parse_args(int argc, char **argv, train_config *c, int *help) {
         !cli_uint("--patience", a->patience, 1, 100000000, &c->patience) ||
         !cli_uint("--checkpoint-every", a->checkpoint_every, 1, 100000000, &c->ckpt_every) ||
         !cli_int("--label-col", a->label_col, -1, 1L << 24, &c->label_col) ||
+        !cli_int("--id-col", a->id_col, 0, 1L << 24, &c->id_col) ||
         !cli_tristate("--header", a->header, &c->header) || !cli_delimiter("--delimiter", a->delimiter, &c->delimiter))
         return CLI_USAGE;
     if (a->layers && a->hidden) {
@@ -419,7 +423,7 @@ static void warn_empty_classes(const train_job *j) {
 static int load_data(const train_config *c, train_job *j) {
     const train_args *a = &c->a;
     cli_data_opts dopt = {.label_col = (int)c->label_col, .header = c->header, .n_targets = (uint32_t)c->targets,
-                          .samples = (size_t)c->samples, .delimiter = c->delimiter};
+                          .samples = (size_t)c->samples, .delimiter = c->delimiter, .id_col = (int)c->id_col};
     char data_path[4096]; // under MPI, "%d" in --data names this rank's copy
     const char *data = cli_mpi_path(a->data ? a->data : "spirals", data_path, sizeof data_path);
     if (!cli_data_load("--data", data, "train", &dopt, &j->train)) return CLI_FAIL;

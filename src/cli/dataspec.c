@@ -55,6 +55,7 @@ static int load_csv(const char *opt, const char *path, const cli_data_opts *o, c
     co.header = o->header;
     co.n_targets = o->n_targets;
     co.delimiter = o->delimiter;
+    co.drop_col = o->id_col >= 0 ? o->id_col : BP_CSV_NO_LABEL;
     co.class_names = o->class_names;
     co.n_class_names = o->n_class_names;
     if (bp_data_read_csv(path, &co, &out->set) != BP_STATUS_OK) {
