@@ -4,7 +4,10 @@
 // work, as a fraction of this machine's FMA peak measured in the same run.
 //
 //   bp_bench_train [--data DIR] [--workload W1|W2|all] [--batch N] [--threads N]
-//                  [--epochs N] [--samples N] [--isa NAME] [--phases 1]
+//                  [--epochs N] [--samples N] [--isa NAME] [--phases 1] [--default-team 1]
+//       --default-team 1: instead of 1 and 2 threads, one case with the
+//       library's default thread count (n_threads 0: all cores, the team
+//       size chosen per step), reported as threads=0
 //       --phases 1: also print each thread's time per phase of a step (work,
 //       then waiting at the barrier that ends it), microseconds per step
 //   bp_bench_train --trace-steps N --dump-init FILE --batch B [--workload W1]
@@ -231,7 +234,7 @@ static int trace_steps(const workload *w, const bp_data *data, size_t batch, int
 int main(int argc, char **argv) {
     const char *dir = "/usr/share/datasets/fashion-mnist", *which = "all", *dump = NULL;
     size_t only_batch = 0, samples = 0;
-    int only_threads = 0, epochs = 3, trace = 0;
+    int only_threads = 0, epochs = 3, trace = 0, default_team = 0;
     bp_isa isa = BP_ISA_AUTO;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -248,6 +251,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--trace-steps")) trace = atoi(v);
         else if (!strcmp(a, "--dump-init")) dump = v;
         else if (!strcmp(a, "--phases")) show_phases = atoi(v);
+        else if (!strcmp(a, "--default-team")) default_team = atoi(v);
         else if (!strcmp(a, "--isa")) {
             if (bp_isa_from_name(v, &isa) != BP_STATUS_OK) die("--isa");
         } else {
@@ -303,11 +307,11 @@ int main(int argc, char **argv) {
         for (size_t bi = 0; bi < nb; bi++) {
             size_t batch = batches[bi];
             if (only_batch && batch != only_batch) continue;
-            for (int threads = 1; threads <= 2; threads++) {
+            for (int threads = default_team ? 0 : 1; threads <= (default_team ? 0 : 2); threads++) {
                 if (only_threads && threads != only_threads) continue;
                 double sps = run_case(w, &ds.d, batch, threads, epochs, isa);
                 double gflops = sps * flops_per_sample(w) * 1e-9;
-                double frac = peak > 0 ? gflops / (peak * threads) : 0.0;
+                double frac = peak > 0 ? gflops / (peak * (threads ? threads : max_threads)) : 0.0;
                 printf("%-4s %6zu %7d %12.0f %9.1f %8.1f%%\n", w->name, batch, threads, sps,
                        gflops, 100.0 * frac);
                 printf("RESULT workload=%s batch=%zu threads=%d samples_per_s=%.1f gflops=%.2f "

@@ -80,6 +80,7 @@ struct bp_trainer {
     // one thread [0] and on the whole team [1] (0 until measured); the
     // previous step's team; the step at which the next probe starts and the
     // probe's steps left.
+    int adaptive;        // n_threads 0 ("all cores"): the team size is chosen per step
     double row_s[2];
     int last_team;
     uint64_t probe_at;
@@ -254,6 +255,7 @@ bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer
 #endif
     bp_rng_seed(&tr->rng, opt->seed);
     tr->lr = opt->learning_rate;
+    tr->adaptive = opt->n_threads == 0 && tr->team > 1;
     tr->last_team = tr->team;
     tr->probe_at = PROBE_FIRST;
 
@@ -912,8 +914,9 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
     phase_add(tr, &pc, 0);
 }
 
-// How many threads the next step uses: the whole team, or one thread when
-// that has been measured faster. The weights do not depend on the choice
+// How many threads the next step uses: with n_threads 0 (the default), the
+// whole team or one thread, whichever has been measured faster; an
+// explicit n_threads is used as given. The weights do not depend on the choice
 // (see the top of this file), only the speed does. On a machine where
 // other processes hold the cores, a step on two threads waits at each of
 // its barriers for both threads to be scheduled, and can be several times
@@ -924,7 +927,7 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
 // waking up) to see whether the machine changed. On a quiet machine probing
 // costs 3/512 of the one-thread step's excess (W1: 3 x 0.7 / 512 = 0.4%).
 static int team_for_step(bp_trainer *tr) {
-    if (tr->team == 1) return 1;
+    if (!tr->adaptive) return tr->team;
     if (tr->probe_left == 0 && tr->step >= tr->probe_at) tr->probe_left = PROBE_STEPS;
     int one_faster = tr->row_s[0] > 0.0 && tr->row_s[0] < tr->row_s[1];
     int one = tr->probe_left ? !one_faster : one_faster;
@@ -933,7 +936,7 @@ static int team_for_step(bp_trainer *tr) {
 
 // Records the step's time for its team size (after team_for_step).
 static void team_step_done(bp_trainer *tr, int team, size_t n, double seconds) {
-    if (tr->team == 1) return;
+    if (!tr->adaptive) return;
     int k = team > 1;
     if (team == tr->last_team) { // the first step on a size is not typical
         double x = seconds / (double)n;
