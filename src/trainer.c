@@ -507,14 +507,19 @@ static void split_dw(const bp_trainer *tr, size_t m, size_t n, int t, int team, 
 // that its partner, descheduled, needs to arrive, and a waiting step then
 // lasts a scheduler time slice (W1 batch 128 on two threads with a busy
 // process on each core ran at 0.2-0.3x its one-thread speed with the old
-// spin-then-yield loop). A thread woken from a sleep gets its core back at
-// once (the scheduler favours sleepers), so a woken step resumes in a wake-up
-// latency instead.
+// spin-then-yield loop). A thread woken from a sleep is usually given its
+// core back promptly (schedulers favour tasks that slept), so a woken step
+// resumes after a wake-up latency instead. Under heavier load even that is
+// not enough, and the default team size adapts (see team_for_step).
 //
 // OMP_WAIT_POLICY as OpenMP defines it: "active" spins (for up to a second
 // here, then sleeps anyway), "passive" sleeps almost at once (a few
 // microseconds of spinning: a sleep and a wake-up cost more than that).
-#define SPIN_DEFAULT_S 50e-6 // measured: see bench/contention.sh and bench/README.md
+// The default: a W1 batch-128 step on two threads has phases of ~100 us
+// whose waits are a few microseconds on a quiet machine, so 50 us covers
+// them without a sleep. (Chosen from those phase times, not yet tuned on a
+// quiet machine: bench/contention.sh measures it.)
+#define SPIN_DEFAULT_S 50e-6
 #define SPIN_ACTIVE_S 1.0
 #define SPIN_PASSIVE_S 2e-6
 static double barrier_spin_s(const char *policy) {
@@ -916,8 +921,8 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
 
 // How many threads the next step uses: with n_threads 0 (the default), the
 // whole team or one thread, whichever has been measured faster; an
-// explicit n_threads is used as given. The weights do not depend on the choice
-// (see the top of this file), only the speed does. On a machine where
+// explicit n_threads is used as given. The weights do not depend on the
+// choice (see the top of this file), only the speed does. On a machine where
 // other processes hold the cores, a step on two threads waits at each of
 // its barriers for both threads to be scheduled, and can be several times
 // slower than the same step on one thread; elsewhere the team is faster.

@@ -341,7 +341,7 @@ static void optimizer_matches(bp_optimizer opt, float wd, bp_act hidden, bp_act 
     bp_net_destroy(net);
 }
 
-// Weight decay 0.1: its term (lr wd |w| ~ 1e-3 per step) is ~1e4 times the
+// Weight decay 0.1: its term (lr wd |w| ~ 1e-3 per step) is thousands of times the
 // tolerance, so dropping or misplacing it fails.
 Test(oracle, sgd) {
     optimizer_matches(BP_OPT_SGD, 0.0f, BP_ACT_TANH, BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT);
