@@ -579,6 +579,23 @@ BP_NODISCARD BP_API bp_status bp_net_save(const bp_net *net, const char *path);
 BP_NODISCARD BP_API bp_status bp_net_load(const char *path, const bp_net_options *opt,
                                           bp_net **out);
 
+/** What a model file holds besides the network (backprop summary). A file
+ *  written by bp_trainer_save_checkpoint also holds the trainer state; the
+ *  loss, learning rate, batch size and data are not stored. */
+typedef struct bp_model_info {
+    uint32_t format_version; /**< 1 or 2 */
+    int is_checkpoint;       /**< 1: trainer state follows; the fields below are set */
+    bp_optimizer optimizer;  /**< the optimizer whose state the file holds */
+    bp_precision precision;  /**< the training's product precision */
+    uint32_t epochs;         /**< epochs completed when it was written */
+    uint64_t steps;          /**< optimizer steps taken */
+    size_t n_state;          /**< floats of optimizer state (momentum, Adam's m and v) */
+} bp_model_info;
+/** Read path (checked as bp_net_load does) and describe it in *out.
+ *  Thread-safe; allocates while reading and frees before it returns.
+ *  @retval BP_STATUS_IO_ERROR, BP_STATUS_FORMAT_ERROR as bp_net_load */
+BP_NODISCARD BP_API bp_status bp_model_file_info(const char *path, bp_model_info *out);
+
 /* ------------------------------------------------------------------ data */
 
 /** A data set: n rows of n_in floats and either class labels (n_classes > 0,

@@ -400,3 +400,32 @@ bp_status bp_net_save(const bp_net *net, const char *path) { return bp_model_wri
 bp_status bp_net_load(const char *path, const bp_net_options *opt, bp_net **out) {
     return bp_model_read(path, opt, out, NULL);
 }
+
+bp_status bp_model_file_info(const char *path, bp_model_info *out) {
+    if (!out) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_model_file_info: NULL out");
+    memset(out, 0, sizeof *out);
+    bp_net *net = NULL;
+    bp_ckpt_state st;
+    memset(&st, 0, sizeof st);
+    st.epoch = UINT32_MAX; // stays so when the file holds no trainer state
+    bp_status r = bp_model_read(path, NULL, &net, &st);
+    if (r != BP_STATUS_OK) return r;
+    // Read again only as far as the version word: the reader checked it.
+    FILE *f = fopen(path, "rb");
+    unsigned char head[8];
+    if (f && fread(head, 1, 8, f) == 8)
+        out->format_version = (uint32_t)head[4] | (uint32_t)head[5] << 8 | (uint32_t)head[6] << 16 |
+                              (uint32_t)head[7] << 24;
+    if (f) fclose(f);
+    if (st.epoch != UINT32_MAX) {
+        out->is_checkpoint = 1;
+        out->optimizer = (bp_optimizer)(st.optimizer & 0xffffu);
+        out->precision = (bp_precision)((st.optimizer >> 16) & 0xffu);
+        out->epochs = st.epoch;
+        out->steps = st.step;
+        out->n_state = st.n_state;
+    }
+    bp_free(st.state);
+    bp_net_destroy(net);
+    return BP_STATUS_OK;
+}

@@ -547,6 +547,25 @@ Test(view, draw_samples_wide_layers_and_counts_parameters, .init = make_tmpdir, 
     cr_expect_eq(count_str(r.out, " -> "), 4 * 4 + 4 * 3, "%s", r.out);
     cr_expect(strstr(r.out, "300 units") != NULL);
     result_free(&r);
+    // Class names beside the outputs, the input scaling under the inputs.
+    uint32_t s2[] = {2, 4, 3};
+    cr_assert_eq(bp_net_create(2, s2, acts, NULL, &net), BP_STATUS_OK, "%s", bp_last_error());
+    const char *names[] = {"setosa", "versicolor", "virginica & co"};
+    cr_assert_eq(bp_net_set_class_names(net, 3, names), BP_STATUS_OK, "%s", bp_last_error());
+    const float off[2] = {1, 2}, sc[2] = {3, 4};
+    cr_assert_eq(bp_net_set_input_scaling(net, BP_SCALE_STANDARD, off, sc), BP_STATUS_OK, "%s", bp_last_error());
+    cr_assert_eq(bp_net_save(net, tpath("iris.bpm")), BP_STATUS_OK);
+    bp_net_destroy(net);
+    r = RUN("draw", tpath("iris.bpm"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.out, ">setosa<") && strstr(r.out, ">versicolor<") && strstr(r.out, ">virginica &amp; co<"),
+              "%s", r.out);
+    cr_expect(strstr(r.out, "standardized") != NULL, "%s", r.out);
+    result_free(&r);
+    r = RUN("draw", tpath("iris.bpm"), "--format", "dot");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "xlabel=\"virginica & co\"") && strstr(r.out, "standardized"), "%s", r.out);
+    result_free(&r);
     r = RUN("draw", tpath("m.bpm"), "--format", "png");
     cr_expect_eq(r.rc, 2);
     cr_expect(strstr(r.err, "'png' is not svg or dot") != NULL, "%s", r.err);
@@ -646,4 +665,29 @@ Test(view, interrupted_run_counts_its_last_partial_epoch, .init = make_tmpdir, .
               rows);
     free(out);
     free(err);
+}
+
+Test(view, summary_tells_checkpoint_from_model, .init = make_tmpdir, .fini = cleanup) {
+    // xor: 4 rows at batch 4, one step per epoch.
+    result r = RUN("train", "-q", "--data", "xor", "--epochs", "20", "--optimizer", "momentum", "--checkpoint",
+                   tpath("ck.bpm"), "-o", tpath("m.bpm"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    result_free(&r);
+    r = RUN("summary", tpath("ck.bpm"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "a checkpoint (format 2): 20 epochs done, 20 optimizer steps, momentum, fp32") != NULL,
+              "%s", r.out);
+    cr_expect(strstr(r.out, "2 features in, 2 classes out") != NULL, "%s", r.out);
+    result_free(&r);
+    r = RUN("summary", tpath("m.bpm"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "without trainer state") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "checkpoint") == NULL, "%s", r.out);
+    result_free(&r);
+    bp_model_info info;
+    cr_assert_eq(bp_model_file_info(tpath("ck.bpm"), &info), BP_STATUS_OK, "%s", bp_last_error());
+    cr_expect(info.is_checkpoint && info.epochs == 20 && info.steps == 20 && info.optimizer == BP_OPT_MOMENTUM);
+    cr_assert_eq(bp_model_file_info(tpath("m.bpm"), &info), BP_STATUS_OK, "%s", bp_last_error());
+    cr_expect(!info.is_checkpoint && info.format_version == 2);
+    cr_expect_eq(bp_model_file_info(tpath("none.bpm"), &info), BP_STATUS_IO_ERROR);
 }

@@ -79,16 +79,36 @@ static void dot_text(FILE *o, const char *s) {
 }
 
 // The name shown beside output unit i: the model's class name, else none.
-static const char *class_label(const bp_net *net, uint32_t i) {
-    (void)net;
-    (void)i;
-    return NULL;
+// One sigmoid output is the probability of class 1 against class 0.
+static const char *class_label(const bp_net *net, uint32_t i, char *buf, size_t len) {
+    size_t L = bp_net_n_layers(net);
+    if (bp_net_n_class_names(net) == 0) return NULL;
+    if (bp_net_size(net, L) == 1 && bp_net_n_class_names(net) == 2) {
+        snprintf(buf, len, "%s (vs %s)", bp_net_class_name(net, 1), bp_net_class_name(net, 0));
+        return buf;
+    }
+    const char *nm = bp_net_class_name(net, i);
+    if (!nm) return NULL;
+    snprintf(buf, len, "%s", nm);
+    return buf;
 }
 
 // A line about the input scaling, or NULL when the model has none.
 static const char *input_note(const bp_net *net) {
-    (void)net;
-    return NULL;
+    switch (bp_net_input_scaling(net, NULL, NULL)) {
+    case BP_SCALE_STANDARD: return "standardized (mean, std)";
+    case BP_SCALE_MINMAX: return "min-max scaled to [0, 1]";
+    default: return NULL;
+    }
+}
+
+// A line about the output scaling (regression), or NULL.
+static const char *output_note(const bp_net *net) {
+    switch (bp_net_output_scaling(net, NULL, NULL)) {
+    case BP_SCALE_STANDARD: return "targets standardized, mapped back";
+    case BP_SCALE_MINMAX: return "targets min-max scaled, mapped back";
+    default: return NULL;
+    }
 }
 
 // Geometry of the SVG, in pixels.
@@ -110,7 +130,8 @@ static void write_svg(FILE *o, const bp_net *net, const char *model, const colum
     // Room on the right for class names.
     size_t longest = 0;
     for (uint32_t k = 0; k < cols[L].shown; k++) {
-        const char *nm = class_label(net, unit_at(&cols[L], k));
+        char nb[600];
+        const char *nm = class_label(net, unit_at(&cols[L], k), nb, sizeof nb);
         if (nm && strlen(nm) > longest) longest = strlen(nm);
     }
     double right = SIDE + 7.0 * (double)longest;
@@ -147,9 +168,10 @@ static void write_svg(FILE *o, const bp_net *net, const char *model, const colum
             double y = unit_y(c, k, mid);
             fprintf(o, "  <circle class=\"unit\" cx=\"%.1f\" cy=\"%.1f\" r=\"%d\" fill=\"%s\" stroke=\"%s\" stroke-width=\"1.5\"/>\n",
                     x, y, RADIUS, fill, stroke);
-            const char *nm = l == L ? class_label(net, unit_at(c, k)) : NULL;
+            char nb[600];
+            const char *nm = l == L ? class_label(net, unit_at(c, k), nb, sizeof nb) : NULL;
             if (nm) {
-                fprintf(o, "  <text x=\"%.1f\" y=\"%.1f\">", x + RADIUS + 8, y + 4);
+                fprintf(o, "  <text class=\"class\" x=\"%.1f\" y=\"%.1f\">", x + RADIUS + 8, y + 4);
                 xml_text(o, nm);
                 fputs("</text>\n", o);
             }
@@ -164,7 +186,7 @@ static void write_svg(FILE *o, const bp_net *net, const char *model, const colum
         }
         // Caption under the column: what the layer is.
         double cy = mid + (double)(most * UNIT_DY) / 2.0 + 22;
-        char line1[128], line2[128] = "", line3[128] = "";
+        char line1[128], line2[128] = "", line3[128] = "", line4[128] = "";
         if (l == 0) {
             snprintf(line1, sizeof line1, "input");
             snprintf(line2, sizeof line2, "%u feature%s", c->n, c->n == 1 ? "" : "s");
@@ -177,9 +199,11 @@ static void write_svg(FILE *o, const bp_net *net, const char *model, const colum
             snprintf(line1, sizeof line1, "%s %u", l == L ? "output" : "hidden", c->n);
             snprintf(line2, sizeof line2, "%s", bp_act_name(bp_net_activation(net, l - 1)));
             snprintf(line3, sizeof line3, "%s parameters", p);
+            const char *note = l == L ? output_note(net) : NULL;
+            if (note) snprintf(line4, sizeof line4, "%s", note);
         }
-        const char *lines[3] = {line1, line2, line3};
-        for (int i = 0; i < 3; i++) {
+        const char *lines[4] = {line1, line2, line3, line4};
+        for (int i = 0; i < 4; i++) {
             if (!lines[i][0]) continue;
             fprintf(o, "  <text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\"%s>", x, cy + 16.0 * i,
                     i == 0 ? " font-weight=\"bold\"" : " fill=\"#444\"");
@@ -217,11 +241,17 @@ static void write_dot(FILE *o, const bp_net *net, const char *model, const colum
             thousands(in * c->n + c->n, p, sizeof p);
             fprintf(o, "%s %u\\n%s\\n%s parameters", l == L ? "output" : "hidden", c->n,
                     bp_act_name(bp_net_activation(net, l - 1)), p);
+            const char *note = l == L ? output_note(net) : NULL;
+            if (note) {
+                fputs("\\n", o);
+                dot_text(o, note);
+            }
         }
         fputs("\";\n", o);
         for (uint32_t k = 0; k < c->shown; k++) {
             uint32_t u = unit_at(c, k);
-            const char *nm = l == L ? class_label(net, u) : NULL;
+            char nb[600];
+            const char *nm = l == L ? class_label(net, u, nb, sizeof nb) : NULL;
             fprintf(o, "    u%zu_%u", l, u);
             if (nm) {
                 fputs(" [xlabel=\"", o);

@@ -12,7 +12,10 @@
 static const char summary_usage[] =
     "usage: backprop summary MODEL\n"
     "\n"
-    "Print a saved model's layers: widths, activations and parameter counts.\n";
+    "Print a saved model's layers: widths, activations and parameter counts; then\n"
+    "what the file holds: whether it is a checkpoint (and its epochs, steps,\n"
+    "optimizer and precision), the number of features and classes or targets, the\n"
+    "class names and the input scaling.\n";
 
 static const char export_usage[] =
     "usage: backprop export-c MODEL -o model.h [--name PREFIX]\n"
@@ -36,6 +39,38 @@ static int load(const char *path, bp_net **net) {
         return 0;
     }
     return 1;
+}
+
+// What the file says about the data and the training, and only that: the
+// loss, learning rate, batch size and row count are not stored.
+static void print_file_facts(const char *path, const bp_net *net) {
+    bp_model_info info;
+    if (bp_model_file_info(path, &info) != BP_STATUS_OK) return; // it loaded a moment ago
+    size_t L = bp_net_n_layers(net);
+    uint32_t n_in = bp_net_size(net, 0), n_out = bp_net_size(net, L);
+    putchar('\n');
+    if (info.is_checkpoint)
+        printf("file:     a checkpoint (format %u): %u epoch%s done, %llu optimizer steps, %s, %s products;\n"
+               "          continue it with 'backprop train --resume %s --epochs N'\n",
+               info.format_version, info.epochs, info.epochs == 1 ? "" : "s", (unsigned long long)info.steps,
+               bp_optimizer_name(info.optimizer), bp_precision_name(info.precision), path);
+    else
+        printf("file:     a model (format %u) without trainer state: it cannot be resumed\n", info.format_version);
+    if (cli_is_classifier(net)) {
+        uint32_t k = n_out == 1 ? 2 : n_out;
+        printf("data:     %u feature%s in, %u classes out", n_in, n_in == 1 ? "" : "s", k);
+        size_t names = bp_net_n_class_names(net);
+        for (size_t i = 0; i < names && i < 12; i++) printf("%s%s", i ? ", " : " (", bp_net_class_name(net, i));
+        if (names > 12) printf(", ... %zu more", names - 12);
+        puts(names ? ")" : "");
+    } else {
+        printf("data:     %u feature%s in, %u target%s out\n", n_in, n_in == 1 ? "" : "s", n_out, n_out == 1 ? "" : "s");
+    }
+    bp_scale in = bp_net_input_scaling(net, NULL, NULL), out = bp_net_output_scaling(net, NULL, NULL);
+    printf("scaling:  inputs %s", in == BP_SCALE_NONE ? "none (used as given)" : bp_scale_name(in));
+    if (out != BP_SCALE_NONE) printf(", targets %s (predictions mapped back)", bp_scale_name(out));
+    putchar('\n');
+    printf("not kept: the loss, learning rate, batch size and the training rows\n");
 }
 
 int cmd_summary(int argc, char **argv) {
@@ -75,6 +110,7 @@ int cmd_summary(int argc, char **argv) {
     printf("%5s  %8s  %8s  %-10s  %12zu  %8zu  %12zu\n", "total", "", "", "", tw, tb, tw + tb);
     printf("\n%zu parameters, %.1f KiB as float32\n", bp_net_n_params(net),
            (double)bp_net_n_params(net) * 4.0 / 1024.0);
+    print_file_facts(pos[0], net);
     bp_net_destroy(net);
     return CLI_OK;
 }
