@@ -593,7 +593,12 @@ typedef struct bp_model_info {
 } bp_model_info;
 /** Read path (checked as bp_net_load does) and describe it in *out.
  *  Thread-safe; allocates while reading and frees before it returns.
- *  @retval BP_STATUS_IO_ERROR, BP_STATUS_FORMAT_ERROR as bp_net_load */
+ *  @param path  the model or checkpoint file
+ *  @param out   receives the description (zeroed first; caller-owned)
+ *  @retval BP_STATUS_OK
+ *  @retval BP_STATUS_INVALID_ARGUMENT out is NULL
+ *  @retval BP_STATUS_IO_ERROR as bp_net_load
+ *  @retval BP_STATUS_FORMAT_ERROR as bp_net_load */
 BP_NODISCARD BP_API bp_status bp_model_file_info(const char *path, bp_model_info *out);
 
 /* ------------------------------------------------------------------ data */
