@@ -85,7 +85,7 @@ typedef enum bp_status {
     BP_STATUS_STOPPED,          /**< the progress callback asked to stop */
 } bp_status;
 
-/** Activations. SOFTMAX is allowed on the output layer only.
+/** Activations. SOFTMAX is allowed on the output layer only, over 2 or more units.
  *  STEP outputs 1 for x > 0 and 0 otherwise; its derivative is zero almost
  *  everywhere, so training uses the straight-through gradient (derivative
  *  taken as 1). With one STEP layer and MSE this is the perceptron rule:
@@ -850,10 +850,14 @@ typedef struct bp_eval {
     size_t n;        /**< rows evaluated */
 } bp_eval;
 
-/** Create a trainer: checks the options against the network and sizes the
- *  whole workspace once (no allocation happens in a training step). The
- *  network must outlive the trainer, and only this trainer may change it
- *  while training.
+/** Create a trainer: checks the options against the network and allocates
+ *  the optimizer's memory. The per-row workspace is sized by the first
+ *  bp_trainer_fit / bp_trainer_run_epoch for min(batch_size, rows) (300 rows
+ *  with batch_size 10^6 need 300 rows of it), or by the first
+ *  bp_trainer_step for batch_size; it grows only when a later data set
+ *  allows larger batches, and no allocation happens in a training step.
+ *  The network must outlive the trainer, and only this trainer may change
+ *  it while training.
  *  @param net the network to train
  *  @param opt the options (copied; pointers in it must stay valid while
  *         training)
@@ -861,7 +865,8 @@ typedef struct bp_eval {
  *  @retval BP_STATUS_OK created
  *  @retval BP_STATUS_INVALID_ARGUMENT a NULL argument or a bad option (the
  *          message names it and its limit)
- *  @retval BP_STATUS_OUT_OF_MEMORY no memory for the workspace */
+ *  @retval BP_STATUS_OUT_OF_MEMORY no memory for the optimizer (the
+ *          workspace's failure is reported by the first fit, epoch or step) */
 BP_NODISCARD BP_API bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt,
                                                 bp_trainer **out);
 /** Free a trainer (not its network). NULL is ignored.

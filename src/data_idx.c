@@ -12,8 +12,16 @@
 // header's count for the size of an allocation: a corrupt header claiming
 // four billion images fails with "expected N bytes, found M", not with an
 // out-of-memory error.
+//
+// Only regular files are read (a FIFO or a device is refused before a byte
+// is read), and a gzip file must end with its trailer: its CRC-32 and length
+// are checked when the reader looks past the last pixel, so a file cut
+// short or with a corrupt trailer is refused, never loaded silently.
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "bp_internal.h"
@@ -30,12 +38,32 @@ typedef struct idx_file {
 
 static bp_status idx_open(idx_file *f, const char *path) {
     f->path = path;
+    // O_NONBLOCK: opening a FIFO does not wait for a writer (it is refused).
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return bp_fail(BP_STATUS_IO_ERROR, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    const char *why = fstat(fd, &sb) != 0 ? strerror(errno)
+                      : S_ISDIR(sb.st_mode) ? "is a directory"
+                      : !S_ISREG(sb.st_mode) ? "not a regular file (IDX data is read from regular files)"
+                                             : NULL;
+    if (why) {
+        close(fd);
+        return bp_fail(BP_STATUS_IO_ERROR, "%s: cannot read: %s", path, why);
+    }
     errno = 0;
-    f->gz = gzopen(path, "rb");
-    if (!f->gz)
-        return bp_fail(BP_STATUS_IO_ERROR, "%s: cannot open: %s", path,
-                       errno ? strerror(errno) : "out of memory");
+    f->gz = gzdopen(fd, "rb");
+    if (!f->gz) {
+        close(fd);
+        return bp_fail(BP_STATUS_IO_ERROR, "%s: cannot open: %s", path, errno ? strerror(errno) : "out of memory");
+    }
     return BP_STATUS_OK;
+}
+
+// zlib's message for the stream, without the "<fd:N>: " it puts first.
+static const char *gz_message(idx_file *f, int *err) {
+    const char *msg = gzerror(f->gz, err);
+    const char *colon = strncmp(msg, "<fd:", 4) == 0 ? strstr(msg, ": ") : NULL;
+    return colon ? colon + 2 : msg;
 }
 
 static void idx_close(idx_file *f) {
@@ -55,7 +83,7 @@ static bp_status idx_read(idx_file *f, unsigned char *dst, size_t n, size_t *got
         int r = gzread(f->gz, dst + *got, chunk);
         if (r < 0) {
             int err;
-            const char *msg = gzerror(f->gz, &err);
+            const char *msg = gz_message(f, &err);
             if (err == Z_ERRNO)
                 return bp_fail(BP_STATUS_IO_ERROR, "%s: read error: %s", f->path, strerror(errno));
             if (err == Z_BUF_ERROR) return BP_STATUS_OK;
@@ -63,7 +91,7 @@ static bp_status idx_read(idx_file *f, unsigned char *dst, size_t n, size_t *got
         }
         if (r == 0) {
             int err;
-            const char *msg = gzerror(f->gz, &err);
+            const char *msg = gz_message(f, &err);
             if (err != Z_OK && err != Z_BUF_ERROR)
                 return err == Z_ERRNO
                            ? bp_fail(BP_STATUS_IO_ERROR, "%s: read error: %s", f->path, strerror(errno))
@@ -133,12 +161,24 @@ static bp_status idx_payload(idx_file *f, size_t n, const char *what, unsigned c
         cap = ncap;
     }
     if (st == BP_STATUS_OK) {
+        // Nothing may follow the payload, and a gzip stream must end with
+        // its trailer, which zlib checks only when asked for more: a
+        // missing trailer is Z_BUF_ERROR (end of file mid-stream), a wrong
+        // CRC or length Z_DATA_ERROR.
         unsigned char extra[64];
-        size_t got;
-        st = idx_read(f, extra, sizeof extra, &got);
-        if (st == BP_STATUS_OK && got)
+        int got = gzread(f->gz, extra, sizeof extra), err;
+        const char *msg = gz_message(f, &err);
+        if (got > 0)
             st = bp_fail(BP_STATUS_FORMAT_ERROR, "%s: unexpected data after %zu bytes of %s",
                          f->path, n, what);
+        else if (err == Z_ERRNO)
+            st = bp_fail(BP_STATUS_IO_ERROR, "%s: read error: %s", f->path, strerror(errno));
+        else if (err == Z_BUF_ERROR)
+            st = bp_fail(BP_STATUS_FORMAT_ERROR,
+                         "%s: the gzip stream ends without its CRC-32/length trailer (the file is cut short)",
+                         f->path);
+        else if (err != Z_OK)
+            st = bp_fail(BP_STATUS_FORMAT_ERROR, "%s: corrupt gzip data: %s", f->path, msg);
     }
     if (st != BP_STATUS_OK) {
         bp_free(buf);

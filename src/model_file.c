@@ -32,8 +32,11 @@
 // Saving goes through bp_save_file (save.c): a temporary file renamed over
 // path, so a crash mid-save leaves the previous file intact.
 #include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -44,7 +47,8 @@
 #define BP_SECTION_REQUIRED 0x80000000u
 enum { SEC_INPUT_SCALING = 1, SEC_OUTPUT_SCALING = 2, SEC_CLASS_NAMES = 3 };
 #define BP_BOM 0x01020304u
-// Largest model file accepted (guards the allocation of a corrupt size).
+// Largest model file accepted (16 GiB). Every size the header claims is
+// checked against the file's actual length before anything is allocated.
 #define BP_MAX_FILE_BYTES ((size_t)1 << 34)
 
 typedef struct {
@@ -182,34 +186,64 @@ bp_status bp_model_write(const bp_net *net, const bp_ckpt_state *st, const char 
     return r;
 }
 
+// Reads a whole model file into a buffer of exactly its length. Only a
+// regular file is read: a FIFO, a terminal or a device (/dev/zero) is
+// refused before any byte is read (O_NONBLOCK: opening a FIFO does not wait
+// for a writer), and the length comes from fstat, so nothing is allocated
+// beyond what the file holds, and never beyond BP_MAX_FILE_BYTES.
 static bp_status read_all(const char *path, unsigned char **out, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return bp_fail(BP_STATUS_IO_ERROR, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *p = bp_alloc(cap, 1);
-    while (p) {
-        n += fread(p + n, 1, cap - n, f);
-        if (n < cap) break;
-        if (cap >= BP_MAX_FILE_BYTES) {
-            bp_free(p);
-            fclose(f);
-            return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: larger than any model file", path);
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return bp_fail(BP_STATUS_IO_ERROR, "%s: cannot open: %s", path, strerror(errno));
+    struct stat sb;
+    bp_status r = BP_STATUS_OK;
+    unsigned char *p = NULL;
+    size_t n = 0;
+    if (fstat(fd, &sb) != 0) {
+        r = bp_fail(BP_STATUS_IO_ERROR, "%s: cannot stat: %s", path, strerror(errno));
+    } else if (S_ISDIR(sb.st_mode)) {
+        r = bp_fail(BP_STATUS_IO_ERROR, "%s: read error: is a directory", path);
+    } else if (!S_ISREG(sb.st_mode)) {
+        r = bp_fail(BP_STATUS_IO_ERROR, "%s: not a regular file (a model is read from a regular file, "
+                    "not a device, FIFO or socket)", path);
+    } else if ((uint64_t)sb.st_size > BP_MAX_FILE_BYTES) {
+        r = bp_fail(BP_STATUS_FORMAT_ERROR, "%s: %llu bytes, larger than any model file (at most %zu)",
+                    path, (unsigned long long)sb.st_size, BP_MAX_FILE_BYTES);
+    } else {
+        size_t size = (size_t)sb.st_size;
+        p = bp_alloc(size ? size : 1, 1);
+        if (!p) r = bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory for %zu bytes", path, size);
+        while (p && n < size) { // a file that shrinks meanwhile ends short: the CRC check refuses it
+            ssize_t got = read(fd, p + n, size - n);
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0) {
+                r = bp_fail(BP_STATUS_IO_ERROR, "%s: read error: %s", path, strerror(errno));
+                break;
+            }
+            if (got == 0) break;
+            n += (size_t)got;
         }
-        unsigned char *q = bp_alloc(cap * 2, 1);
-        if (q) memcpy(q, p, n);
-        bp_free(p);
-        p = q;
-        cap *= 2;
     }
-    int err = ferror(f);
-    fclose(f);
-    if (!p) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory to read the file", path);
-    if (err) {
+    close(fd);
+    if (r != BP_STATUS_OK) {
         bp_free(p);
-        return bp_fail(BP_STATUS_IO_ERROR, "%s: read error", path);
+        return r;
     }
     *out = p;
     *len = n;
+    return BP_STATUS_OK;
+}
+
+// A model's values must be numbers: weights, biases and trainer state.
+static bp_status check_finite_block(const float *v, size_t n, const char *path, size_t layer,
+                                    const char *what) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i])) {
+            if (layer)
+                return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: layer %zu: %s %zu is %s", path, layer,
+                               what, i, isnan(v[i]) ? "NaN" : "infinite");
+            return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: %s %zu is %s", path, what, i,
+                           isnan(v[i]) ? "NaN" : "infinite");
+        }
     return BP_STATUS_OK;
 }
 
@@ -234,15 +268,18 @@ static bp_status read_scaling(rbuf *b, uint64_t len, bp_net *net, int output, co
 
 static bp_status read_names(rbuf *b, uint64_t len, bp_net *net, const char *path) {
     size_t end = b->pos + (size_t)len;
-    uint32_t n;
-    if (!get_u32(b, &n) || n > BP_MAX_WIDTH)
-        return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: class names: bad count", path);
+    uint32_t n = 0;
+    // Each name takes at least its 4-byte length: the count is checked
+    // against the section's length before the list is allocated.
+    if (len < 4 || !get_u32(b, &n) || n > BP_MAX_WIDTH || n > (len - 4) / 4)
+        return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: class names: count %u does not fit a section of %llu bytes",
+                       path, n, (unsigned long long)len);
     char **names = bp_alloc(n ? n : 1, sizeof *names);
     bp_status r = names ? BP_STATUS_OK : bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory for class names", path);
     uint32_t got = 0;
     for (; got < n && r == BP_STATUS_OK; got++) {
         uint32_t l;
-        if (!get_u32(b, &l) || l > BP_MAX_CLASS_NAME || l > end - b->pos) {
+        if (end - b->pos < 4 || !get_u32(b, &l) || l > BP_MAX_CLASS_NAME || l > end - b->pos) {
             r = bp_fail(BP_STATUS_FORMAT_ERROR, "%s: class name %u: bad length", path, got);
             break;
         }
@@ -340,6 +377,21 @@ bp_status bp_model_read(const char *path, const bp_net_options *opt, bp_net **ou
     }
     if (!get_f32(&b, &alpha) || !get_u32(&b, &flags)) BAD("%s: truncated header", path);
     if (flags > 1) BAD("%s: unknown flags 0x%x", path, flags);
+    if (!isfinite(alpha)) BAD("%s: leaky-relu alpha is %s", path, isnan(alpha) ? "NaN" : "infinite");
+    {
+        // The parameters the sizes claim must be in the file before the
+        // network is allocated: a 40-byte file claiming huge layers is
+        // refused here, not after gigabytes are zeroed.
+        uint64_t claimed = 0;
+        for (uint32_t l = 0; l < L; l++) {
+            if (sizes[l] == 0 || sizes[l] > BP_MAX_WIDTH || sizes[l + 1] == 0 || sizes[l + 1] > BP_MAX_WIDTH)
+                break; // bp_net_alloc names the bad size
+            claimed += (uint64_t)sizes[l] * sizes[l + 1] + sizes[l + 1]; // < 2^49 per layer, 64 layers
+        }
+        if (claimed > (b.len - b.pos) / 4)
+            BAD("%s: the layer sizes claim %llu parameters (%llu bytes), but only %zu bytes follow the header",
+                path, (unsigned long long)claimed, (unsigned long long)claimed * 4, b.len - b.pos);
+    }
     {
         bp_net_options o = opt ? *opt : bp_net_options_default();
         o.leaky_alpha = alpha;
@@ -354,6 +406,9 @@ bp_status bp_model_read(const char *path, const bp_net_options *opt, bp_net **ou
         struct bp_layer *Ly = &net->layers[l];
         for (size_t i = 0; i < (size_t)Ly->n_out * Ly->n_in; i++) get_f32(&b, &Ly->w[i]);
         for (size_t i = 0; i < Ly->n_out; i++) get_f32(&b, &Ly->b[i]);
+        r = check_finite_block(Ly->w, (size_t)Ly->n_out * Ly->n_in, path, l + 1, "weight");
+        if (r == BP_STATUS_OK) r = check_finite_block(Ly->b, Ly->n_out, path, l + 1, "bias");
+        if (r != BP_STATUS_OK) goto done;
     }
     if (version >= 2) {
         r = read_sections(&b, net, path);
@@ -367,6 +422,11 @@ bp_status bp_model_read(const char *path, const bp_net_options *opt, bp_net **ou
             BAD("%s: truncated trainer state", path);
         for (int i = 0; i < 4; i++)
             if (!get_u64(&b, &s.rng[i])) BAD("%s: truncated trainer state", path);
+        if ((s.optimizer & 0xFFFFu) >= BP_OPT_COUNT || (s.optimizer >> 16) >= BP_PRECISION_COUNT)
+            BAD("%s: trainer state: optimizer word 0x%08x (optimizer below %d, precision below %d)", path,
+                s.optimizer, (int)BP_OPT_COUNT, (int)BP_PRECISION_COUNT);
+        if ((s.rng[0] | s.rng[1] | s.rng[2] | s.rng[3]) == 0)
+            BAD("%s: trainer state: the random generator's state is all zeros (it would never leave it)", path);
         if (!get_u64(&b, &n_state) || n_state != (b.len - b.pos) / 4 || (b.len - b.pos) % 4)
             BAD("%s: trainer state size does not match the file", path);
         if (st) {
@@ -377,6 +437,11 @@ bp_status bp_model_read(const char *path, const bp_net_options *opt, bp_net **ou
                 goto done;
             }
             for (size_t i = 0; i < s.n_state; i++) get_f32(&b, &s.state[i]);
+            r = check_finite_block(s.state, s.n_state, path, 0, "optimizer state value");
+            if (r != BP_STATUS_OK) {
+                bp_free(s.state);
+                goto done;
+            }
             *st = s;
         } else {
             b.pos = b.len;

@@ -47,6 +47,12 @@ bp_status bp_net_alloc(size_t n_layers, const uint32_t *sizes, const bp_act *act
         if (acts[l] == BP_ACT_SOFTMAX && l + 1 != n_layers)
             return bp_fail(BP_STATUS_INVALID_ARGUMENT,
                            "layer %zu: softmax is only allowed on the output layer", l + 1);
+        // A softmax over one unit is always 1: nothing to learn, loss 0.
+        if (acts[l] == BP_ACT_SOFTMAX && sizes[l + 1] < 2)
+            return bp_fail(BP_STATUS_INVALID_ARGUMENT,
+                           "layer %zu: softmax over %u unit (softmax needs at least 2 outputs; "
+                           "for two classes use 1 sigmoid output or 2 softmax outputs)",
+                           l + 1, sizes[l + 1]);
     }
     bp_net_options defaults = bp_net_options_default();
     if (!opt) opt = &defaults;

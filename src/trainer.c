@@ -248,7 +248,6 @@ bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer
     tr->opt = *opt;
     tr->k = net->k;
     tr->gemm = opt->precision == BP_PRECISION_BF16 ? net->k->gemm_bf16 : net->k->gemm;
-    tr->cap = opt->batch_size;
     tr->team = 1;
 #ifdef _OPENMP
     tr->team = opt->n_threads > 0 ? opt->n_threads : bp_train_default_threads(net, opt->batch_size);
@@ -259,37 +258,77 @@ bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer
     tr->last_team = tr->team;
     tr->probe_at = PROBE_FIRST;
 
-    size_t cap = tr->cap, L = net->n_layers, width = bp_net_max_width(net);
-    size_t n_in = net->layers[0].n_in, n_out = net->layers[L - 1].n_out;
+    // The per-row buffers wait for the first step, epoch or fit, which
+    // know how many rows a batch can really have (reserve_rows).
     int ok = 1;
-    tr->x = bp_alloc_hot(bp_mul_size((size_t)tr->team, bp_mul_size(cap, n_in, &ok), &ok), sizeof(float));
-    tr->y = bp_alloc(bp_mul_size(cap, n_out, &ok), sizeof(float));
-    for (size_t l = 0; l < L; l++) {
-        size_t elems = bp_mul_size(cap, net->layers[l].n_out, &ok);
-        tr->z[l] = bp_alloc_hot(elems, sizeof(float));
-        tr->a[l] = bp_alloc_hot(elems, sizeof(float));
-        if (opt->dropout > 0.0f && l + 1 < L) tr->d[l] = bp_alloc_hot(elems, sizeof(float));
-        if (!tr->z[l] || !tr->a[l] || (opt->dropout > 0.0f && l + 1 < L && !tr->d[l])) ok = 0;
-    }
-    tr->grad_buf[0] = bp_alloc_hot(bp_mul_size(cap, width, &ok), sizeof(float));
-    tr->grad_buf[1] = bp_alloc_hot(bp_mul_size(cap, width, &ok), sizeof(float));
     tr->grads = bp_alloc_hot(net->params_floats, sizeof(float));
     int adam = opt->optimizer == BP_OPT_ADAM || opt->optimizer == BP_OPT_ADAMW;
     int momentum = opt->optimizer == BP_OPT_MOMENTUM || opt->optimizer == BP_OPT_NESTEROV;
     if (adam || momentum) tr->state1 = bp_alloc_hot(net->params_floats, sizeof(float));
     if (adam) tr->state2 = bp_alloc_hot(net->params_floats, sizeof(float));
-    tr->loss_rows = bp_alloc(cap, sizeof(float));
-    tr->correct = bp_alloc(cap, 1);
     tr->gemm_ws = bp_alloc_hot(bp_mul_size((size_t)tr->team, tr->k->gemm_ws_floats + 16, &ok), sizeof(float));
-    if (!ok || !tr->x || !tr->y || !tr->grad_buf[0] || !tr->grad_buf[1] || !tr->grads ||
-        ((adam || momentum) && !tr->state1) || (adam && !tr->state2) || !tr->loss_rows ||
-        !tr->correct || !tr->gemm_ws) {
+    if (!ok || !tr->grads || ((adam || momentum) && !tr->state1) || (adam && !tr->state2) || !tr->gemm_ws) {
         bp_trainer_destroy(tr);
-        return bp_fail(BP_STATUS_OUT_OF_MEMORY,
-                       "bp_trainer_create: cannot allocate the workspace for batch %zu", cap);
+        return bp_fail(BP_STATUS_OUT_OF_MEMORY, "bp_trainer_create: cannot allocate the optimizer's memory");
     }
     *out = tr;
     return BP_STATUS_OK;
+}
+
+static void free_rows(bp_trainer *tr) {
+    bp_free(tr->x);
+    bp_free(tr->y);
+    for (size_t l = 0; l < BP_MAX_LAYERS; l++) {
+        bp_free(tr->z[l]);
+        bp_free(tr->a[l]);
+        bp_free(tr->d[l]);
+        tr->z[l] = tr->a[l] = tr->d[l] = NULL;
+    }
+    bp_free(tr->grad_buf[0]);
+    bp_free(tr->grad_buf[1]);
+    bp_free(tr->loss_rows);
+    bp_free(tr->correct);
+    tr->x = tr->y = tr->grad_buf[0] = tr->grad_buf[1] = tr->loss_rows = NULL;
+    tr->correct = NULL;
+    tr->cap = 0;
+}
+
+// Size the per-row workspace for batches of up to `rows` rows: the batch
+// size, or fewer when the data set is smaller (300 rows with batch 10^6
+// need 300 rows of workspace, not 10^6). Called before steps, never inside
+// one; it allocates only when a batch can be larger than any before.
+static bp_status reserve_rows(bp_trainer *tr, size_t rows) {
+    if (rows <= tr->cap) return BP_STATUS_OK;
+    free_rows(tr);
+    const bp_net *net = tr->net;
+    size_t L = net->n_layers, width = bp_net_max_width(net);
+    size_t n_in = net->layers[0].n_in, n_out = net->layers[L - 1].n_out;
+    int ok = 1, dropout = tr->opt.dropout > 0.0f;
+    tr->x = bp_alloc_hot(bp_mul_size((size_t)tr->team, bp_mul_size(rows, n_in, &ok), &ok), sizeof(float));
+    tr->y = bp_alloc(bp_mul_size(rows, n_out, &ok), sizeof(float));
+    for (size_t l = 0; l < L; l++) {
+        size_t elems = bp_mul_size(rows, net->layers[l].n_out, &ok);
+        tr->z[l] = bp_alloc_hot(elems, sizeof(float));
+        tr->a[l] = bp_alloc_hot(elems, sizeof(float));
+        if (dropout && l + 1 < L) tr->d[l] = bp_alloc_hot(elems, sizeof(float));
+        if (!tr->z[l] || !tr->a[l] || (dropout && l + 1 < L && !tr->d[l])) ok = 0;
+    }
+    tr->grad_buf[0] = bp_alloc_hot(bp_mul_size(rows, width, &ok), sizeof(float));
+    tr->grad_buf[1] = bp_alloc_hot(bp_mul_size(rows, width, &ok), sizeof(float));
+    tr->loss_rows = bp_alloc(rows, sizeof(float));
+    tr->correct = bp_alloc(rows, 1);
+    if (!ok || !tr->x || !tr->y || !tr->grad_buf[0] || !tr->grad_buf[1] || !tr->loss_rows || !tr->correct) {
+        free_rows(tr);
+        return bp_fail(BP_STATUS_OUT_OF_MEMORY, "cannot allocate the training workspace for batches of %zu rows",
+                       rows);
+    }
+    tr->cap = rows;
+    return BP_STATUS_OK;
+}
+
+// Rows of the largest batch an epoch over n rows takes.
+static size_t batch_rows(const bp_trainer *tr, size_t n) {
+    return n < tr->opt.batch_size ? n : tr->opt.batch_size;
 }
 
 uint32_t bp_trainer_epoch(const bp_trainer *tr) { return tr ? tr->epoch : 0; }
@@ -1019,12 +1058,13 @@ static bp_status run_step(bp_trainer *tr, size_t n) {
 bp_status bp_trainer_step(bp_trainer *tr, const float *x, const float *y, size_t n,
                           float *loss_out) {
     if (!tr || !x || !y) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_step: NULL argument");
-    if (n == 0 || n > tr->cap)
+    if (n == 0 || n > tr->opt.batch_size)
         return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_step: %zu rows (expected 1 to %zu)",
-                       n, tr->cap);
+                       n, tr->opt.batch_size);
     const bp_net *net = tr->net;
     // The inputs are checked as the step gathers them.
     bp_status st = bp_check_finite(y, n, net->layers[net->n_layers - 1].n_out, "target");
+    if (st == BP_STATUS_OK) st = reserve_rows(tr, tr->opt.batch_size); // rows unknown: the whole batch
     if (st != BP_STATUS_OK) return st;
     tr->src_x = x;
     tr->src_y = y;
@@ -1123,6 +1163,14 @@ static bp_status check_data(const bp_trainer *tr, const bp_data *d, const char *
                            what, d->n_targets, n_out);
         bp_status st = bp_check_finite(d->targets, d->n, d->n_targets, what);
         if (st != BP_STATUS_OK) return st;
+        // Binary cross-entropy is a loss for probabilities: a target of 5
+        // makes it unbounded below, and training "succeeds" at -inf.
+        if (tr->opt.loss == BP_LOSS_SIGMOID_BCE && !net->out_offset)
+            for (size_t i = 0; i < d->n * d->n_targets; i++)
+                if (!(d->targets[i] >= 0.0f && d->targets[i] <= 1.0f))
+                    return bp_fail(BP_STATUS_INVALID_ARGUMENT,
+                                   "%s: row %zu, target %zu is %g; sigmoid_bce needs targets in [0, 1]", what,
+                                   i / d->n_targets, i % d->n_targets, (double)d->targets[i]);
     }
     return scan_inputs ? bp_check_finite(d->x, d->n, d->n_in, what) : BP_STATUS_OK;
 }
@@ -1163,11 +1211,11 @@ static bp_status epoch_run(bp_trainer *tr, const bp_data *d, double t_start, dou
             tr->order[i] = tr->order[j];
             tr->order[j] = tmp;
         }
-    size_t batches = (d->n + tr->cap - 1) / tr->cap, hits = 0, seen = 0;
+    size_t B = tr->opt.batch_size, batches = (d->n + B - 1) / B, hits = 0, seen = 0;
     double loss_sum = 0.0, t0 = now_s();
     tr->src_data = d;
     for (size_t b = 0; b < batches; b++) {
-        size_t r0 = b * tr->cap, n = d->n - r0 < tr->cap ? d->n - r0 : tr->cap;
+        size_t r0 = b * B, n = d->n - r0 < B ? d->n - r0 : B;
         tr->src_idx = tr->order + r0;
         bp_status st = run_step(tr, n);
         if (st != BP_STATUS_OK) {
@@ -1200,6 +1248,7 @@ static bp_status epoch_run(bp_trainer *tr, const bp_data *d, double t_start, dou
 bp_status bp_trainer_run_epoch(bp_trainer *tr, const bp_data *data, double *loss_out) {
     if (!tr) return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_run_epoch: NULL trainer");
     bp_status st = check_data(tr, data, "training data", 0);
+    if (st == BP_STATUS_OK) st = reserve_rows(tr, batch_rows(tr, data->n));
     if (st != BP_STATUS_OK) return st;
     tr->lr = epoch_lr(&tr->opt, tr->epoch);
     double loss, acc;
@@ -1216,6 +1265,7 @@ bp_status bp_trainer_fit(bp_trainer *tr, const bp_data *data) {
     const bp_train_options *o = &tr->opt;
     bp_status st = check_data(tr, data, "training data", 1);
     if (st == BP_STATUS_OK && o->validation) st = check_data(tr, o->validation, "validation data", 1);
+    if (st == BP_STATUS_OK) st = reserve_rows(tr, batch_rows(tr, data->n));
     if (st != BP_STATUS_OK) return st;
     if (o->patience && !o->validation)
         return bp_fail(BP_STATUS_INVALID_ARGUMENT, "early stopping (patience %u) needs validation data",
@@ -1250,8 +1300,8 @@ bp_status bp_trainer_fit(bp_trainer *tr, const bp_data *data) {
             ckpt = bp_trainer_save_checkpoint(tr, o->checkpoint_path);
         if (o->progress) {
             double dt = now_s() - t0;
-            bp_progress p = {tr->epoch - 1, o->epochs, (data->n + tr->cap - 1) / tr->cap,
-                             (data->n + tr->cap - 1) / tr->cap, loss, acc,
+            bp_progress p = {tr->epoch - 1, o->epochs, (data->n + o->batch_size - 1) / o->batch_size,
+                             (data->n + o->batch_size - 1) / o->batch_size, loss, acc,
                              dt > 0 ? (double)data->n / dt : 0.0, 1, ev.loss, ev.accuracy, tr->lr,
                              now_s() - t_start, ckpt, ckpt != BP_STATUS_OK ? bp_last_error() : NULL};
             if (o->progress(&p, o->progress_user)) {
@@ -1371,9 +1421,23 @@ static bp_status evaluate(const bp_net *net, bp_loss loss, const bp_data *data, 
     if (data->n_in != n_in || !data->x)
         return bp_fail(BP_STATUS_INVALID_ARGUMENT, "evaluate: %u input columns, the network takes %u",
                        data->n_in, n_in);
-    if (!data->n_classes && data->n_targets != n_out)
+    if (!data->n_classes && (data->n_targets != n_out || (!data->targets && data->n)))
         return bp_fail(BP_STATUS_INVALID_ARGUMENT, "evaluate: %u targets, the network has %u outputs",
                        data->n_targets, n_out);
+    // Labels index the one-hot target row: each must be a class the
+    // network has (an unchecked one wrote past the row, or scored 0 loss).
+    if (data->n_classes) {
+        uint32_t classes = n_out == 1 ? 2 : n_out;
+        if (!data->labels && data->n)
+            return bp_fail(BP_STATUS_INVALID_ARGUMENT, "evaluate: labels missing");
+        if (data->n_classes > classes)
+            return bp_fail(BP_STATUS_INVALID_ARGUMENT, "evaluate: %u classes, the network has %u outputs",
+                           data->n_classes, n_out);
+        for (size_t i = 0; i < data->n; i++)
+            if (data->labels[i] < 0 || (uint32_t)data->labels[i] >= data->n_classes)
+                return bp_fail(BP_STATUS_INVALID_ARGUMENT, "evaluate: row %zu: label %d outside [0, %u)", i,
+                               (int)data->labels[i], data->n_classes);
+    }
     bp_status st = bp_check_finite(data->x, data->n, n_in, "evaluate");
     if (st != BP_STATUS_OK) return st;
     enum { CHUNK = BP_FORWARD_CHUNK };
