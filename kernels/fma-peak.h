@@ -15,6 +15,8 @@ extern "C" {
 
 double bp_fma_peak_flops__avx512(size_t iters); // zmm, 24 chains
 double bp_fma_peak_flops__avx2(size_t iters);   // ymm, 12 chains
+// vdpbf16ps, zmm, 24 chains: 4 flops per lane (two bf16 products, two adds)
+double bp_bf16_dot_peak_flops__avx512bf16(size_t iters);
 
 #ifdef __cplusplus
 }

@@ -67,6 +67,12 @@ BP_FOREACH_ELEMENTWISE_ACT(BP_DECLARE_ACT_NEON)
 BP_DECLARE_GEMM(avx2)
 BP_DECLARE_GEMM(avx512)
 BP_DECLARE_GEMM(neon)
+// The AVX512-BF16 product (kernels/avx512bf16/): gemm_bf16 of the avx512
+// table on CPUs with AVX512_BF16.
+void bp_f32_gemm_bf16__avx512bf16(size_t m, size_t n, size_t k, const float *a, size_t a_rs,
+                                  size_t a_cs, const float *b, size_t b_rs, size_t b_cs,
+                                  float *c, size_t c_rs, const float *bias, int accumulate,
+                                  float *ws);
 BP_DECLARE_ROWS(avx2)
 BP_DECLARE_ROWS(avx512)
 BP_DECLARE_ROWS(neon)

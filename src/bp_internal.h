@@ -108,6 +108,7 @@ enum {
     BP_CPU_AVX2 = 1u << 0,  // AVX2 + FMA3 + OS saves YMM
     BP_CPU_AVX512 = 1u << 1, // AVX-512F + OS saves ZMM/opmask
     BP_CPU_NEON = 1u << 2,
+    BP_CPU_AVX512BF16 = 1u << 3, // BP_CPU_AVX512 + AVX512BW + AVX512_BF16
 };
 BP_INTERNAL unsigned bp_cpu_detect(void);
 // Flush denormals to zero (FTZ+DAZ / FZ); returns the previous mode.

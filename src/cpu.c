@@ -25,9 +25,14 @@ unsigned bp_cpu_detect(void) {
     int zmm_saved = (xcr0 & 0xe6) == 0xe6;   // plus opmask, ZMM_Hi256, Hi16_ZMM
     if (__get_cpuid_max(0, NULL) < 7) return 0;
     __cpuid_count(7, 0, a, b, c, d);
-    int avx2 = (b >> 5) & 1, avx512f = (b >> 16) & 1;
+    int avx2 = (b >> 5) & 1, avx512f = (b >> 16) & 1, avx512bw = (b >> 30) & 1;
+    unsigned max_sub = a;
     if (avx2 && fma && ymm_saved) mask |= BP_CPU_AVX2;
     if ((mask & BP_CPU_AVX2) && avx512f && zmm_saved) mask |= BP_CPU_AVX512;
+    if ((mask & BP_CPU_AVX512) && avx512bw && max_sub >= 1) {
+        __cpuid_count(7, 1, a, b, c, d);
+        if ((a >> 5) & 1) mask |= BP_CPU_AVX512BF16; // AVX512_BF16
+    }
     return mask;
 }
 
@@ -72,6 +77,7 @@ void bp_fpmode_restore(unsigned long mode) { (void)mode; }
 
 const char *bp_cpu_features(void) {
     unsigned m = bp_cpu_detect();
+    if (m & BP_CPU_AVX512BF16) return "sse2,avx,avx2,fma,avx512f,avx512bw,avx512_bf16";
     if (m & BP_CPU_AVX512) return "sse2,avx,avx2,fma,avx512f";
     if (m & BP_CPU_AVX2) return "sse2,avx,avx2,fma";
     if (m & BP_CPU_NEON) return "asimd";

@@ -80,6 +80,13 @@ void bp_kernel_table_init_avx512(bp_kernel_table *t) {
     SET_GEMM(t, avx512, AVX512);
     SET_ELEMENTWISE(t, avx512);
 #endif
+#if BP_HAVE_AVX512 && BP_HAVE_AVX512BF16
+    // Same tile, blocks and scratch as the float32 product it is built on.
+    if (bp_cpu_detect() & BP_CPU_AVX512BF16) {
+        t->gemm_bf16 = bp_f32_gemm_bf16__avx512bf16;
+        t->bf16_kernels = "avx512bf16";
+    }
+#endif
 }
 
 void bp_kernel_table_init_neon(bp_kernel_table *t) {

@@ -17,6 +17,22 @@
 #include "avx512/gemm-avx512.h"
 #include "generic/bf16-round.h"
 
+// The AVX512-BF16 product (kernels/avx512bf16/) compiled here against
+// plain-C stand-ins of its intrinsics (tests/emul/, written from the Intel
+// SDM's descriptions): its pair packing, in-place conversion, tiles, edges
+// and blocking run on every CPU, against the same bounds as the real
+// kernels. On a CPU with AVX512_BF16 the real one runs too (avx512 table).
+#define BP_X86_EMULATED 1
+#define BP_GEMM_BF16_NAME emulated_gemm_bf16__avx512bf16
+#include "emul/x86-avx512bf16-emul.h"
+#include "avx512bf16/f32-gemm-bf16-8x48-avx512bf16.c"
+#undef MR
+#undef NR
+#undef NVMAX
+#undef KC
+#undef MC
+#undef NC
+
 // ---------------------------------------------------------------- tolerances
 //
 // Let u = FLT_EPSILON/2 (unit roundoff) and S = |C0|·[accumulate] + |bias_j|
@@ -348,6 +364,34 @@ Test(gemm, bf16_sweep_vs_scalar_and_oracle) {
     arena_free(&ar);
 }
 
+// The emulated AVX512-BF16 product as a table: the avx512 table's tile
+// and scratch, its bf16 entry replaced.
+static bp_kernel_table emulated_bf16_table(void) {
+    bp_kernel_table t = *bp_kernel_table_get(BP_ISA_SCALAR);
+    t.name = "avx512bf16 (emulated)";
+    t.bf16_kernels = "avx512bf16";
+    t.gemm_bf16 = emulated_gemm_bf16__avx512bf16;
+    t.gemm_mr = BP_GEMM_AVX512_MR;
+    t.gemm_nr = BP_GEMM_AVX512_NR;
+    t.gemm_ws_floats = (BP_GEMM_AVX512_WS_FLOATS + 15) / 16 * 16;
+    return t;
+}
+
+Test(gemm, bf16_avx512bf16_emulated_vs_scalar_and_oracle) {
+    const bp_kernel_table *ref = bp_kernel_table_get(BP_ISA_SCALAR);
+    bp_kernel_table t = emulated_bf16_table();
+    arena ar;
+    arena_init(&ar, ARENA_FLOATS);
+    run_sweep(&t, ref, &ar, 1);
+    char msg[512];
+    for (int o = 0; o < OR_COUNT; o++) {
+        int ok = check_one(&t, ref, &ar, o, 270, 261, 521, o == OR_GENERAL ? 0 : 2, 1, o & 1,
+                           o % 3, 4242 + (uint64_t)o, 1, msg, sizeof msg);
+        cr_assert(ok, "%s", msg);
+    }
+    arena_free(&ar);
+}
+
 // Sizes past every blocking parameter (KC 256, MC 256/264, NC 240/256):
 // several KC blocks per element, several row and column blocks.
 Test(gemm, blocked_sizes) {
@@ -433,6 +477,12 @@ static void partition_case(const bp_kernel_table *t, int o, int use_bias, int ac
     free(full);
     free(part);
     free(ws);
+}
+
+Test(gemm, bf16_avx512bf16_emulated_partition_invariance_bitwise) {
+    bp_kernel_table t = emulated_bf16_table();
+    for (int o = 0; o < OR_COUNT; o++)
+        for (int opt = 0; opt < 4; opt++) partition_case(&t, o, opt & 1, opt >> 1, 1);
 }
 
 Test(gemm, partition_invariance_bitwise) {
