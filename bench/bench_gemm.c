@@ -22,6 +22,7 @@
 // references read as NULL otherwise (see the note in the gemm kernels).
 #pragma weak bp_fma_peak_flops__avx512
 #pragma weak bp_fma_peak_flops__avx2
+#pragma weak bp_bf16_dot_peak_flops__avx512bf16
 
 // Until bench/bench_elementwise.c exists, the binary links with no
 // elementwise cases; its definition overrides this one.
@@ -56,6 +57,7 @@ typedef struct {
     const bp_kernel_table *t;
     size_t m, n, k, a_rs, a_cs, b_rs, b_cs, c_rs;
     float *a, *b, *c, *bias, *ws;
+    int bf16; // gemm_bf16 (--precision bf16's product) instead of gemm
 } gemm_ctx;
 
 static void gemm_teardown(void *p) {
@@ -79,6 +81,7 @@ static void *gemm_setup(const bp_bench_case *c, const char **why) {
         free(g);
         return NULL;
     }
+    g->bf16 = c->arg[5] != 0;
     size_t batch = c->arg[2], in = c->arg[3], out = c->arg[4];
     float *x = alloc_floats(batch * in), *w = alloc_floats(out * in);
     float *dz = alloc_floats(batch * out);
@@ -121,7 +124,7 @@ static void *gemm_setup(const bp_bench_case *c, const char **why) {
 
 static void gemm_run(void *p) {
     gemm_ctx *g = p;
-    g->t->gemm(g->m, g->n, g->k, g->a, g->a_rs, g->a_cs, g->b, g->b_rs, g->b_cs, g->c, g->c_rs,
+    (g->bf16 ? g->t->gemm_bf16 : g->t->gemm)(g->m, g->n, g->k, g->a, g->a_rs, g->a_cs, g->b, g->b_rs, g->b_cs, g->c, g->c_rs,
                g->bias, 0, g->ws);
 }
 
@@ -170,9 +173,24 @@ typedef struct {
     size_t iters;
 } peak_ctx;
 
+// How the bf16 products of a table multiply (avx512bf16: vdpbf16ps).
+static const char *gemm_label(void *p) {
+    gemm_ctx *g = p;
+    return g->bf16 ? g->t->bf16_kernels : NULL;
+}
+
+// arg[1]: 0 the float FMA loop of the case's ISA, 1 the vdpbf16ps loop.
 static void *peak_setup(const bp_bench_case *c, const char **why) {
     double (*fn)(size_t) = c->isa == BP_ISA_AVX512 ? bp_fma_peak_flops__avx512
                                                    : bp_fma_peak_flops__avx2;
+    if (c->arg[1] == 1) {
+        const bp_kernel_table *t = bp_kernel_table_get(BP_ISA_AVX512);
+        fn = bp_bf16_dot_peak_flops__avx512bf16;
+        if (fn && (!t || strcmp(t->bf16_kernels, "avx512bf16") != 0)) {
+            *why = "this CPU lacks AVX512_BF16";
+            return NULL;
+        }
+    }
     if (!fn) {
         *why = "peak loop not compiled in";
         return NULL;
@@ -332,6 +350,17 @@ size_t bp_bench_cases_gemm(bp_bench_case *out, size_t cap) {
         c.fraction_of_peak = 1;
         n = push(out, cap, n, &c);
     }
+    // The vdpbf16ps peak the bf16 products are measured against (4 flops
+    // per lane: two products, two adds). Not a peak_frac reference: the
+    // bf16 rows' peak_frac is against the float FMA peak (bf16's is ~2x).
+    memset(&c, 0, sizeof c);
+    snprintf(c.name, sizeof c.name, "bf16_dot_peak/zmm__avx512");
+    c.isa = BP_ISA_AVX512;
+    c.setup = peak_setup, c.run = peak_run, c.teardown = peak_teardown;
+    c.arg[0] = KIND_PEAK, c.arg[1] = 1;
+    c.arg[5] = 1u << 16;
+    c.flops = (double)c.arg[5] * 24 * 16 * 4;
+    n = push(out, cap, n, &c);
     static const bp_isa isas[] = {BP_ISA_SCALAR, BP_ISA_AVX2, BP_ISA_AVX512};
     for (size_t li = 0; li < sizeof layers / sizeof layers[0]; li++)
         for (size_t bi = 0; bi < sizeof batches / sizeof batches[0]; bi++)
@@ -350,6 +379,13 @@ size_t bp_bench_cases_gemm(bp_bench_case *out, size_t cap) {
                     c.arg[3] = in, c.arg[4] = outw;
                     c.flops = flops;
                     c.fraction_of_peak = 1;
+                    n = push(out, cap, n, &c);
+                    // The bf16 product beside it (not for the scalar reference).
+                    if (isas[ii] == BP_ISA_SCALAR) continue;
+                    snprintf(c.name, sizeof c.name, "bf16_gemm/%s/B%zu/%zux%zu__%s", or_name[o],
+                             batch, in, outw, bp_isa_name(isas[ii]));
+                    c.arg[5] = 1;
+                    c.label = gemm_label;
                     n = push(out, cap, n, &c);
                 }
 #ifdef BP_HAVE_DNNL

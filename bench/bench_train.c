@@ -8,6 +8,9 @@
 //       --default-team 1: instead of 1 and 2 threads, one case with the
 //       library's default thread count (n_threads 0: all cores, the team
 //       size chosen per step), reported as threads=0
+//                  [--precision fp32|bf16|both]
+//       --precision both: each row in fp32, then in bf16 (interleaved, same
+//       run), and a RATIO line bf16/fp32 of the two medians
 //       --phases 1: also print each thread's time per phase of a step (work,
 //       then waiting at the barrier that ends it), microseconds per step
 //   bp_bench_train --trace-steps N --dump-init FILE --batch B [--workload W1]
@@ -143,8 +146,11 @@ static bp_net *make_net(const workload *w, bp_isa isa) {
     return net;
 }
 
+static bp_precision precision_now; // the precision of the rows being run
+
 static bp_train_options options(size_t batch, int threads) {
     bp_train_options o = bp_train_options_default();
+    o.precision = precision_now;
     o.loss = BP_LOSS_SOFTMAX_XENT;
     o.optimizer = BP_OPT_MOMENTUM;
     o.momentum = 0.9f;
@@ -236,6 +242,7 @@ int main(int argc, char **argv) {
     size_t only_batch = 0, samples = 0;
     int only_threads = 0, epochs = 3, trace = 0, default_team = 0;
     bp_isa isa = BP_ISA_AUTO;
+    const char *precision = "fp32";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v) {
@@ -252,6 +259,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--dump-init")) dump = v;
         else if (!strcmp(a, "--phases")) show_phases = atoi(v);
         else if (!strcmp(a, "--default-team")) default_team = atoi(v);
+        else if (!strcmp(a, "--precision")) precision = v;
         else if (!strcmp(a, "--isa")) {
             if (bp_isa_from_name(v, &isa) != BP_STATUS_OK) die("--isa");
         } else {
@@ -259,6 +267,16 @@ int main(int argc, char **argv) {
             return 2;
         }
         i++;
+    }
+    // The precisions each row runs in, in order.
+    bp_precision precs[2] = {BP_PRECISION_FP32, BP_PRECISION_BF16};
+    size_t n_precs = 2;
+    if (strcmp(precision, "both") != 0) {
+        n_precs = 1;
+        if (bp_precision_from_name(precision, &precs[0]) != BP_STATUS_OK) {
+            fprintf(stderr, "bp_bench_train: --precision %s: expected fp32, bf16 or both\n", precision);
+            return 2;
+        }
     }
     if (epochs < 1 || epochs > 32) {
         fprintf(stderr, "bp_bench_train: --epochs must be 1..32\n");
@@ -296,8 +314,10 @@ int main(int argc, char **argv) {
         printf("# two cores at once: FMA peak %.1f GFLOP/s per core, core-to-core round trip %.0f ns "
                "(measured now; two-thread figures follow both)\n",
                fma_peak_gflops(active, 2), core_round_trip_ns());
-    printf("%-4s %6s %7s %12s %9s %9s\n", "work", "batch", "threads", "samples/s", "GFLOP/s",
-           "of peak");
+    const bp_kernel_table *kt = bp_kernel_table_get(active);
+    printf("# bf16 products: %s\n", kt ? kt->bf16_kernels : "?");
+    printf("%-4s %6s %7s %5s %12s %9s %9s\n", "work", "batch", "threads", "prec", "samples/s",
+           "GFLOP/s", "of peak");
     static const size_t w1_batches[] = {32, 128, 512}, w2_batches[] = {256};
     for (size_t wi = 0; wi < 2; wi++) {
         const workload *w = &workloads[wi];
@@ -309,15 +329,23 @@ int main(int argc, char **argv) {
             if (only_batch && batch != only_batch) continue;
             for (int threads = default_team ? 0 : 1; threads <= (default_team ? 0 : 2); threads++) {
                 if (only_threads && threads != only_threads) continue;
-                double sps = run_case(w, &ds.d, batch, threads, epochs, isa);
-                double gflops = sps * flops_per_sample(w) * 1e-9;
-                double frac = peak > 0 ? gflops / (peak * (threads ? threads : max_threads)) : 0.0;
-                printf("%-4s %6zu %7d %12.0f %9.1f %8.1f%%\n", w->name, batch, threads, sps,
-                       gflops, 100.0 * frac);
-                printf("RESULT workload=%s batch=%zu threads=%d samples_per_s=%.1f gflops=%.2f "
-                       "peak_frac=%.4f\n",
-                       w->name, batch, threads, sps, gflops, frac);
-                fflush(stdout);
+                double sps_of[2] = {0, 0};
+                for (size_t pi = 0; pi < n_precs; pi++) {
+                    precision_now = precs[pi];
+                    double sps = run_case(w, &ds.d, batch, threads, epochs, isa);
+                    double gflops = sps * flops_per_sample(w) * 1e-9;
+                    double frac = peak > 0 ? gflops / (peak * (threads ? threads : max_threads)) : 0.0;
+                    sps_of[pi] = sps;
+                    printf("%-4s %6zu %7d %5s %12.0f %9.1f %8.1f%%\n", w->name, batch, threads,
+                           bp_precision_name(precs[pi]), sps, gflops, 100.0 * frac);
+                    printf("RESULT workload=%s batch=%zu threads=%d precision=%s samples_per_s=%.1f "
+                           "gflops=%.2f peak_frac=%.4f\n",
+                           w->name, batch, threads, bp_precision_name(precs[pi]), sps, gflops, frac);
+                    fflush(stdout);
+                }
+                if (n_precs == 2)
+                    printf("RATIO workload=%s batch=%zu threads=%d bf16/fp32=%.3f\n", w->name,
+                           batch, threads, sps_of[1] / sps_of[0]);
             }
         }
     }

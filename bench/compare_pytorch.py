@@ -6,7 +6,10 @@ Runs, in one invocation, the issue-4 workloads (W1 = 784-256-128-10, W2 =
 784-1024-1024-10; ReLU, softmax cross-entropy, SGD momentum 0.9, lr 0.01)
 in backprop (bench/bp_bench_train) and in PyTorch -- as installed and tuned
 -- with 1 and 2 threads, and prints one table: backprop samples/s, the best
-PyTorch samples/s and the ratio.
+PyTorch samples/s and the ratio. A second table does the same for bf16:
+backprop --precision bf16 (beside its fp32 run, interleaved) against
+PyTorch's own bf16 mode, torch.cpu.amp.autocast(dtype=torch.bfloat16) on
+the tuned setup, and PyTorch's best of all its configurations.
 
 Before timing anything it proves the comparison is apples to apples: both
 start from identical weights (backprop's model file, parsed here) and take
@@ -140,8 +143,10 @@ def apples_to_apples(bench, batch=128, steps=100):
 
 
 # -------------------------------------------------------------- throughput
-def torch_worker(workload, batch, threads, passes, samples, flush):
-    """Runs in a subprocess (the BLAS environment is fixed at import)."""
+def torch_worker(workload, batch, threads, passes, samples, flush, bf16=False):
+    """Runs in a subprocess (the BLAS environment is fixed at import).
+    bf16: forward and loss under PyTorch 1.13's CPU bf16 autocast."""
+    import contextlib
     import torch
     torch.set_num_threads(threads)
     if flush:
@@ -159,7 +164,9 @@ def torch_worker(workload, batch, threads, passes, samples, flush):
         for b in range(0, count - batch + 1, batch):
             idx = perm[b:b + batch]
             opt.zero_grad(set_to_none=True)
-            loss = torch.nn.functional.cross_entropy(model(X[idx]), Y[idx])
+            with (torch.cpu.amp.autocast(dtype=torch.bfloat16) if bf16
+                  else contextlib.nullcontext()):
+                loss = torch.nn.functional.cross_entropy(model(X[idx]), Y[idx])
             loss.backward()
             opt.step()
         return (count // batch * batch) / (time.perf_counter() - t0)
@@ -178,38 +185,44 @@ def run_torch(workload, batch, threads, variant, passes, samples):
     # FMA limit (18.1k). The BLAS gets the same thread count as torch.
     env["OPENBLAS_NUM_THREADS"] = str(threads)
     flush = False
-    if variant == "tuned":
+    if variant in ("tuned", "bf16"):
         env["OPENBLAS_CORETYPE"] = "SkylakeX"
         flush = True
         if threads > 1:
             env["OMP_WAIT_POLICY"] = "PASSIVE"
     cmd = [sys.executable, __file__, "--worker", workload, str(batch), str(threads), str(passes),
-           str(samples), "1" if flush else "0"]
+           str(samples), "1" if flush else "0", "1" if variant == "bf16" else "0"]
     out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
     return float(out.split("RATE")[1])
 
 
 def run_backprop(bench, workload, batch, threads, epochs, samples):
+    """fp32 and bf16 rows of one case, interleaved in one bp_bench_train run:
+    {precision: (samples/s, peak fraction)} and the header lines."""
     out = subprocess.run([bench, "--workload", workload, "--batch", str(batch), "--threads",
-                          str(threads), "--epochs", str(epochs), "--samples", str(samples)],
+                          str(threads), "--epochs", str(epochs), "--samples", str(samples),
+                          "--precision", "both"],
                          check=True, capture_output=True, text=True).stdout
     header = [l for l in out.splitlines() if l.startswith("#")]
+    res = {}
     for line in out.splitlines():
         if line.startswith("RESULT"):
             kv = dict(f.split("=") for f in line.split()[1:])
-            return float(kv["samples_per_s"]), float(kv["peak_frac"]), header
-    raise RuntimeError(out)
+            res[kv["precision"]] = (float(kv["samples_per_s"]), float(kv["peak_frac"]))
+    if len(res) != 2:
+        raise RuntimeError(out)
+    return res, header
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", default="build-bench/bench/bp_bench_train")
     ap.add_argument("--quick", action="store_true", help="fewer samples per pass")
-    ap.add_argument("--worker", nargs=6)
+    ap.add_argument("--worker", nargs=7)
     args = ap.parse_args()
     if args.worker:
-        w, b, t, p, s, f = args.worker
-        torch_worker(w, int(b), int(t), int(p), int(s), f == "1")
+        w, b, t, p, s, f, h = args.worker
+        torch_worker(w, int(b), int(t), int(p), int(s), f == "1", h == "1")
         return 0
     import torch
     print(f"# PyTorch {torch.__version__} (CPU), backprop bench {args.bench}")
@@ -224,19 +237,19 @@ def main():
     for workload, batch in ROWS:
         small = workload == "W2"
         samples = (12000 if small else 20000) // (2 if args.quick else 1)
-        bp = {}
+        bp, bpb = {}, {}
         for threads in (1, 2):
-            sps, frac, header = run_backprop(args.bench, workload, batch, threads, passes, samples)
+            res, header = run_backprop(args.bench, workload, batch, threads, passes, samples)
             if not header_done:
                 print("\n".join(header))
                 header_done = True
-            bp[threads] = (sps, frac)
+            bp[threads], bpb[threads] = res["fp32"], res["bf16"]
         torch_rates = {}
-        for variant in ("installed", "tuned"):
+        for variant in ("installed", "tuned", "bf16"):
             for threads in (1, 2):
                 torch_rates[(variant, threads)] = run_torch(workload, batch, threads, variant,
                                                             passes, samples)
-        rows.append((workload, batch, bp, torch_rates))
+        rows.append((workload, batch, bp, torch_rates, bpb))
         best_t = max(torch_rates.values())
         print(f"# done {workload} batch {batch}: backprop {bp[1][0]:.0f}/{bp[2][0]:.0f}, "
               f"PyTorch best {best_t:.0f}", flush=True)
@@ -246,8 +259,8 @@ def main():
           "PyTorch tuned 1T/2T | best vs best | 1T vs PyTorch's best 1T | 1T vs PyTorch's best |")
     print("|---|---|---|---|---|---|---|---|---|")
     worst = [None, None, None]
-    for workload, batch, bp, tr in rows:
-        best = max(tr.values())
+    for workload, batch, bp, tr, _ in rows:
+        best = max(v for k, v in tr.items() if k[0] != "bf16")
         best_1t = max(tr[("installed", 1)], tr[("tuned", 1)])
         # The row's ratio (issue 4): backprop's best configuration against
         # PyTorch's best; then one thread against one thread, and one thread
@@ -261,6 +274,20 @@ def main():
               + " | ".join(f"{r:.2f}x" for r in ratios) + " |")
     print(f"\nsamples/s, medians of {passes} passes. Worst ratios: best vs best {worst[0]:.2f}x, "
           f"1T vs PyTorch 1T {worst[1]:.2f}x, 1T vs PyTorch's best {worst[2]:.2f}x")
+
+    # bf16 (issue 13): backprop --precision bf16 against its own fp32 run on
+    # the same thread count (same bp_bench_train run), and against PyTorch's
+    # best configuration of all (fp32 installed/tuned or bf16 autocast).
+    print()
+    print("| workload | batch | backprop bf16 1T | backprop bf16 2T | bf16/fp32 1T | bf16/fp32 2T | "
+          "PyTorch bf16 autocast 1T/2T | bf16 1T vs PyTorch's best | bf16 best vs PyTorch's best |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for workload, batch, bp, tr, bpb in rows:
+        best = max(tr.values())
+        print(f"| {workload} | {batch} | {bpb[1][0]:.0f} | {bpb[2][0]:.0f} | "
+              f"{bpb[1][0] / bp[1][0]:.2f}x | {bpb[2][0] / bp[2][0]:.2f}x | "
+              f"{tr[('bf16', 1)]:.0f} / {tr[('bf16', 2)]:.0f} | {bpb[1][0] / best:.2f}x | "
+              f"{max(bpb[1][0], bpb[2][0]) / best:.2f}x |")
     return 0
 
 
