@@ -358,6 +358,7 @@ bp_status bp_net_predict_mt(const bp_net *net, const float *x, size_t n, float *
     size_t n_chunks = (n + BP_FORWARD_CHUNK - 1) / BP_FORWARD_CHUNK;
     size_t rows_max = n < BP_FORWARD_CHUNK ? n : BP_FORWARD_CHUNK;
     int team = 1;
+    (void)team; // unused when built without OpenMP (the pragma is ignored)
 #ifdef _OPENMP
     team = n_threads > 0 ? n_threads : omp_get_max_threads();
     if ((size_t)team > n_chunks) team = (int)n_chunks;

@@ -1444,6 +1444,7 @@ static bp_status evaluate(const bp_net *net, bp_loss loss, const bp_data *data, 
     size_t n = data->n, n_chunks = (n + CHUNK - 1) / CHUNK;
     size_t rows_max = n < CHUNK ? n : CHUNK; // scratch for no more rows than there are
     int team = 1;
+    (void)team; // unused when built without OpenMP (the pragma is ignored)
 #ifdef _OPENMP
     team = n_threads > 0 ? n_threads : omp_get_max_threads();
     if ((size_t)team > n_chunks) team = n_chunks ? (int)n_chunks : 1;
