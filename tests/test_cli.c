@@ -14,26 +14,8 @@
 
 extern char **environ;
 
-static char tmpdir[256];
-
-static void make_tmpdir(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/bp-test-cli-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp failed");
-}
-
-static void cleanup(void) {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (tmpdir[0]) cr_expect_eq(system(cmd), 0);
-}
-
-static const char *tpath(const char *name) {
-    static char buf[8][512];
-    static int k;
-    k = (k + 1) & 7;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
+#define BP_TMPDIR_NAME "cli"
+#include "bp_tmpdir.h"
 
 static char *slurp(const char *path) {
     FILE *f = fopen(path, "rb");

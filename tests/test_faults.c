@@ -10,36 +10,8 @@
 #include "bp_internal.h"
 #include "bp_test.h"
 
-static char tmpdir[256];
-
-static void make_tmpdir(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/bp-test-faults-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp failed");
-}
-
-static void cleanup(void) {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (tmpdir[0]) cr_expect_eq(system(cmd), 0);
-}
-
-static const char *tpath(const char *name) {
-    static char buf[8][1024];
-    static int k;
-    k = (k + 1) & 7;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-static int count_temps(void) {
-    DIR *d = opendir(tmpdir);
-    cr_assert_not_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) n += strstr(e->d_name, ".tmp.") != NULL;
-    closedir(d);
-    return n;
-}
+#define BP_TMPDIR_NAME "faults"
+#include "bp_tmpdir.h"
 
 // ---- every allocation fails in turn ----------------------------------------
 

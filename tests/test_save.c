@@ -23,37 +23,8 @@
 #include "bp_internal.h"
 #include "bp_test.h"
 
-static char tmpdir[256];
-
-static void make_tmpdir(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/bp-test-save-XXXXXX");
-    cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp failed");
-}
-
-static void cleanup(void) {
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    if (tmpdir[0]) cr_expect_eq(system(cmd), 0);
-}
-
-static const char *tpath(const char *name) {
-    static char buf[8][2048];
-    static int k;
-    k = (k + 1) & 7;
-    snprintf(buf[k], sizeof buf[k], "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-// Names in tmpdir holding ".tmp." (temporary files of saves).
-static int count_temps(void) {
-    DIR *d = opendir(tmpdir);
-    cr_assert_not_null(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) n += strstr(e->d_name, ".tmp.") != NULL;
-    closedir(d);
-    return n;
-}
+#define BP_TMPDIR_NAME "save"
+#include "bp_tmpdir.h"
 
 static bp_net *model(uint64_t seed, uint32_t hidden) {
     uint32_t sizes[] = {3, hidden, 2};
