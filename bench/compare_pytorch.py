@@ -61,7 +61,9 @@ def read_bpm(path):
     if zlib.crc32(data[:-4]) & 0xFFFFFFFF != crc:
         raise ValueError(f"{path}: checksum mismatch")
     version, bom, n_layers = struct.unpack("<III", data[4:16])
-    if version != 1 or bom != 0x01020304:
+    # Version 2 adds optional sections after the parameters (scaling, class
+    # names); the weights and biases sit where version 1 put them.
+    if version not in (1, 2) or bom != 0x01020304:
         raise ValueError(f"{path}: unsupported version {version}")
     pos = 16
     sizes = struct.unpack(f"<{n_layers + 1}I", data[pos:pos + 4 * (n_layers + 1)])
