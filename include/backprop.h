@@ -810,13 +810,16 @@ typedef struct bp_train_options {
     uint32_t epochs;     /**< epochs bp_trainer_fit runs (in all, counting resumed ones) [10] */
     uint64_t seed;       /**< shuffling and dropout */
     int shuffle;         /**< 1 (default): reshuffle every epoch */
-    int n_threads;       /**< 0 (default): bp_train_default_threads(), and
-                              then the trainer times its steps and runs them on
-                              one thread while that is faster (other processes
-                              holding the cores); the weights do not depend on
-                              it. > 0: exactly that many. OMP_WAIT_POLICY
-                              (active / passive) sets how long threads spin at
-                              the step's barriers before they sleep. */
+    int n_threads;       /**< 0 (default): bp_train_default_threads();
+                              > 0: at most that many. Either way the trainer
+                              times its steps and runs them on one thread
+                              while that is faster (other processes holding
+                              the cores), as OpenMP's dynamic adjustment
+                              would; OMP_DYNAMIC=false pins the team (every
+                              step on all n_threads). The weights do not
+                              depend on it. OMP_WAIT_POLICY (active /
+                              passive) sets how long threads spin at the
+                              step's barriers before they sleep. */
     int strict_ieee;     /**< 1: keep denormals (default flushes them to zero) */
     bp_precision precision; /**< products in fp32 (default) or bf16; see bp_precision */
     bp_lr_schedule lr_schedule; /**< [BP_LR_CONSTANT] */

@@ -189,6 +189,9 @@ BP_INTERNAL bp_status bp_dataset_alloc(bp_dataset *ds, size_t n, uint32_t n_in,
 // ---- trainer internals (trainer.c), for tests ------------------------------
 // The gradient block of the last step (same layout as net->params).
 BP_INTERNAL const float *bp_trainer_gradients(const bp_trainer *tr);
+// Steps that a team of more than one thread ran on one thread (the trainer
+// adapts its team size per step unless OMP_DYNAMIC=false; team_for_step).
+BP_INTERNAL uint64_t bp_trainer_steps_alone(const bp_trainer *tr);
 // Phase timing, for the benchmark: from this call on (it allocates, and
 // zeroes the sums), every step adds each thread's seconds per phase (work
 // up to the barrier, then the wait in it). Phases: 0 gather, 1..L forward

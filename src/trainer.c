@@ -80,7 +80,8 @@ struct bp_trainer {
     // one thread [0] and on the whole team [1] (0 until measured); the
     // previous step's team; the step at which the next probe starts and the
     // probe's steps left.
-    int adaptive;        // n_threads 0 ("all cores"): the team size is chosen per step
+    int adaptive;        // the team size is chosen per step (team_for_step)
+    uint64_t steps_alone; // steps a team of more than one ran on one thread
     double row_s[2];
     int last_team;
     uint64_t probe_at;
@@ -97,6 +98,7 @@ struct bp_trainer {
 };
 
 static double barrier_spin_s(const char *policy);
+static int dynamic_off(const char *v);
 #define PROBE_EVERY 512 // steps between probes of the other team size (team_for_step)
 #define PROBE_STEPS 3
 #define PROBE_FIRST 8   // the first probe, once the team's time is known
@@ -254,7 +256,7 @@ bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer
 #endif
     bp_rng_seed(&tr->rng, opt->seed);
     tr->lr = opt->learning_rate;
-    tr->adaptive = opt->n_threads == 0 && tr->team > 1;
+    tr->adaptive = tr->team > 1 && !dynamic_off(getenv("OMP_DYNAMIC"));
     tr->last_team = tr->team;
     tr->probe_at = PROBE_FIRST;
 
@@ -352,6 +354,7 @@ size_t bp_trainer_phase_times(const bp_trainer *tr, int t, double *work, double 
 }
 
 const float *bp_trainer_gradients(const bp_trainer *tr) { return tr->grads; }
+uint64_t bp_trainer_steps_alone(const bp_trainer *tr) { return tr->steps_alone; }
 
 bp_net *bp_trainer_net(const bp_trainer *tr) { return tr->net; }
 
@@ -549,7 +552,7 @@ static void split_dw(const bp_trainer *tr, size_t m, size_t n, int t, int team, 
 // spin-then-yield loop). A thread woken from a sleep is usually given its
 // core back promptly (schedulers favour tasks that slept), so a woken step
 // resumes after a wake-up latency instead. Under heavier load even that is
-// not enough, and the default team size adapts (see team_for_step).
+// not enough, and the team size adapts (see team_for_step).
 //
 // OMP_WAIT_POLICY as OpenMP defines it: "active" spins (for up to a second
 // here, then sleeps anyway), "passive" sleeps almost at once (a few
@@ -565,6 +568,19 @@ static double barrier_spin_s(const char *policy) {
     if (policy && (policy[0] == 'a' || policy[0] == 'A')) return SPIN_ACTIVE_S;
     if (policy && (policy[0] == 'p' || policy[0] == 'P')) return SPIN_PASSIVE_S;
     return SPIN_DEFAULT_S;
+}
+
+// OMP_DYNAMIC as OpenMP defines it: "true" or "false", any case, blanks
+// around it allowed. Only "false" pins the team: unset (OpenMP leaves the
+// default to the implementation) or "true" lets the trainer adapt it.
+static int dynamic_off(const char *v) {
+    if (!v) return 0;
+    while (*v == ' ' || *v == '\t') v++;
+    const char *f = "false";
+    while (*f && (*v | 0x20) == *f) v++, f++;
+    if (*f) return 0;
+    while (*v == ' ' || *v == '\t') v++;
+    return *v == '\0';
 }
 
 static inline void cpu_relax(void) {
@@ -958,10 +974,12 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
     phase_add(tr, &pc, 0);
 }
 
-// How many threads the next step uses: with n_threads 0 (the default), the
-// whole team or one thread, whichever has been measured faster; an
-// explicit n_threads is used as given. The weights do not depend on the
-// choice (see the top of this file), only the speed does. On a machine where
+// How many threads the next step uses: the whole team or one thread,
+// whichever has been measured faster, whether the team is the default (all
+// cores) or an explicit n_threads, which is an upper bound as in OpenMP's
+// dynamic adjustment; OMP_DYNAMIC=false pins the team (see dynamic_off).
+// The weights do not depend on the choice (see the top of this file), only
+// the speed does. On a machine where
 // other processes hold the cores, a step on two threads waits at each of
 // its barriers for both threads to be scheduled, and can be several times
 // slower than the same step on one thread; elsewhere the team is faster.
@@ -970,6 +988,10 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
 // PROBE_STEPS steps (the first of which is not counted: the threads are
 // waking up) to see whether the machine changed. On a quiet machine probing
 // costs 3/512 of the one-thread step's excess (W1: 3 x 0.7 / 512 = 0.4%).
+// Why not only a better barrier: with a busy process on each core, exactly
+// two threads with the sleeping barrier reached 0.33x one thread's speed
+// (bench/README.md, "Contention"); no barrier makes a step fast whose
+// partner thread is not running.
 static int team_for_step(bp_trainer *tr) {
     if (!tr->adaptive) return tr->team;
     if (tr->probe_left == 0 && tr->step >= tr->probe_at) tr->probe_left = PROBE_STEPS;
@@ -1020,6 +1042,7 @@ static bp_status run_step(bp_trainer *tr, size_t n) {
     set_adam(tr);
     int strict = tr->opt.strict_ieee || tr->net->strict_ieee;
     int team_now = team_for_step(tr);
+    if (team_now == 1 && tr->team > 1) tr->steps_alone++;
     double t0 = now_s();
 #pragma omp parallel num_threads(team_now) if (team_now > 1)
     {

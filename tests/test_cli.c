@@ -243,6 +243,14 @@ Test(cli, info_names_the_active_isa, .init = make_tmpdir, .fini = cleanup) {
     cr_expect(strstr(r.out, "cpu features:") && strstr(r.out, "compiled ISAs:  scalar") &&
                   strstr(r.out, "threads:"), "%s", r.out);
     result_free(&r);
+    // The CLI is built with OpenMP when the library is (BP_ENABLE_OPENMP):
+    // its thread count is OpenMP's, which follows OMP_NUM_THREADS.
+    setenv("OMP_NUM_THREADS", "3", 1);
+    r = RUN("info");
+    unsetenv("OMP_NUM_THREADS");
+    const char *threads = BP_TEST_OPENMP ? "threads:        3 (OpenMP)\n" : "threads:        1 (built without OpenMP)\n";
+    cr_expect(strstr(r.out, threads) != NULL, "info lacks '%s':\n%s", threads, r.out);
+    result_free(&r);
     setenv("BP_ISA", "scalar", 1);
     r = RUN("info");
     cr_expect_eq(r.rc, 0);

@@ -47,18 +47,23 @@ static void check_config(const config *c) {
     for (int i = 0; i < N; i++) labels[i] = (int32_t)((i * 7 + (x[i * 50] > 0)) % 7);
     bp_data d = {N, 50, x, 7, labels, 0, NULL};
     bp_net *ref = train_with_threads(c, 1, &d);
-    // 0: the default (all cores), where the trainer runs each step on one
-    // thread or on the whole team by timing them: sizes mixed in one run.
-    static const int teams[] = {2, 3, 4, 0};
+    // Every team adapts its size per step (one thread or the whole team, by
+    // timing them: sizes mixed in one run), an explicit count (2, 3, 4) as
+    // much as the default (0: all cores), unless OMP_DYNAMIC=false pins it
+    // (the last two runs: exactly that many threads every step).
+    static const int teams[] = {2, 3, 4, 0, 2, 3};
     for (size_t k = 0; k < sizeof teams / sizeof teams[0]; k++) {
         int t = teams[k];
+        if (k >= 4) setenv("OMP_DYNAMIC", "false", 1);
         bp_net *net = train_with_threads(c, t, &d);
+        unsetenv("OMP_DYNAMIC");
         for (size_t l = 0; l < 3; l++) {
             size_t nw = (size_t)bp_net_size(ref, l) * bp_net_size(ref, l + 1);
             cr_expect_eq(memcmp(bp_net_weights(ref, l), bp_net_weights(net, l), nw * sizeof(float)), 0,
-                         "%s/%s/%s%s: layer %zu weights differ between 1 and %d threads",
+                         "%s/%s/%s%s: layer %zu weights differ between 1 and %d threads%s",
                          bp_act_name(c->hidden), bp_loss_name(c->loss), bp_optimizer_name(c->opt),
-                         c->precision == BP_PRECISION_BF16 ? " bf16" : "", l + 1, t);
+                         c->precision == BP_PRECISION_BF16 ? " bf16" : "", l + 1, t,
+                         k >= 4 ? " (pinned)" : "");
             cr_expect_eq(memcmp(bp_net_bias(ref, l), bp_net_bias(net, l),
                                 bp_net_size(ref, l + 1) * sizeof(float)), 0,
                          "layer %zu biases differ between 1 and %d threads", l + 1, t);
@@ -164,6 +169,61 @@ Test(determinism, fewer_threads_than_asked) {
     bp_trainer_destroy(tb);
     bp_net_destroy(a);
     bp_net_destroy(b);
+}
+
+// Steps run on one thread by a trainer of n_threads 2, one epoch of 19 steps,
+// with OMP_DYNAMIC set to dyn (NULL: unset); the weights into w.
+static uint64_t alone_steps(const char *dyn, int threads, float *w, size_t nw) {
+    uint32_t sizes[] = {30, 48, 4};
+    bp_act acts[] = {BP_ACT_RELU, BP_ACT_SOFTMAX};
+    bp_net_options no = bp_net_options_default();
+    no.isa = bp_test_isa();
+    no.seed = 3;
+    bp_net *net = NULL;
+    cr_assert_eq(bp_net_create(2, sizes, acts, &no, &net), BP_STATUS_OK);
+    enum { N = 300 };
+    static float x[N * 30];
+    static int32_t labels[N];
+    bp_test_fill(x, N * 30, -1.0f, 1.0f, 21);
+    for (int i = 0; i < N; i++) labels[i] = (int32_t)((i + (x[i * 30] > 0)) % 4);
+    bp_data d = {N, 30, x, 4, labels, 0, NULL};
+    bp_train_options o = bp_train_options_default();
+    o.batch_size = 16;
+    o.n_threads = threads;
+    if (dyn) setenv("OMP_DYNAMIC", dyn, 1);
+    bp_trainer *tr = NULL;
+    cr_assert_eq(bp_trainer_create(net, &o, &tr), BP_STATUS_OK);
+    unsetenv("OMP_DYNAMIC");
+    double loss;
+    cr_assert_eq(bp_trainer_run_epoch(tr, &d, &loss), BP_STATUS_OK, "%s", bp_last_error());
+    uint64_t alone = bp_trainer_steps_alone(tr);
+    cr_assert_eq(nw, (size_t)30 * 48);
+    memcpy(w, bp_net_weights(net, 0), nw * sizeof(float));
+    bp_trainer_destroy(tr);
+    bp_net_destroy(net);
+    return alone;
+}
+
+// An explicit thread count is an upper bound the trainer adapts under, as the
+// default is: its first probe (step 8 of 19) runs 3 steps on one thread
+// whatever the timings. OMP_DYNAMIC=false (any case, blanks around) pins it:
+// every step on the whole team. Weights identical in every case.
+Test(determinism, explicit_team_adapts_unless_pinned) {
+    enum { NW = 30 * 48 };
+    static float ref[NW], w[NW];
+    cr_expect_eq(alone_steps(NULL, 1, ref, NW), 0, "a team of one ran steps alone");
+    static const struct { const char *dyn; int pinned; } cases[] = {
+        {NULL, 0}, {"true", 0}, {"TRUE", 0}, {"false", 1}, {" False\t", 1}, {"falsey", 0}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        uint64_t alone = alone_steps(cases[k].dyn, 2, w, NW);
+        const char *dyn = cases[k].dyn ? cases[k].dyn : "(unset)";
+        if (cases[k].pinned)
+            cr_expect_eq(alone, 0, "OMP_DYNAMIC=%s: %llu steps on one thread", dyn, (unsigned long long)alone);
+        else
+            cr_expect_geq(alone, 3, "OMP_DYNAMIC=%s: %llu steps on one thread, the probe runs 3", dyn,
+                          (unsigned long long)alone);
+        cr_expect_eq(memcmp(ref, w, sizeof w), 0, "OMP_DYNAMIC=%s: weights differ from 1 thread", dyn);
+    }
 }
 #endif
 
