@@ -1076,6 +1076,35 @@ Test(cli, text_labels_round_trip_train_predict_export, .init = make_tmpdir, .fin
     }
     cr_expect_geq(right, 59, "%d of 60 predicted names right", right);
     result_free(&r);
+    // The same from stdin gives the same output.
+    r = RUN_STDIN(tpath("test.csv"), "predict", tpath("m.bpm"), "--input", "-", "--id-col", "0", "--label-col", "3");
+    cr_expect_eq(r.rc, 0, "%s", r.err);
+    cr_expect_str_eq(r.out, pred);
+    result_free(&r);
+    // Without the column options, the text column is named with both fixes.
+    r = RUN("predict", tpath("m.bpm"), "--input", tpath("test.csv"));
+    expect_error(r, 1, "column 1: 'row000' is not a number", "predict: id column not named");
+    cr_expect(strstr(r.err, "--label-col 0") && strstr(r.err, "--id-col 0"), "%s", r.err);
+    result_free(&r);
+    r = RUN("predict", tpath("m.bpm"), "--input", tpath("test.csv"), "--id-col", "0");
+    expect_error(r, 1, "column 4: 'emu' is not a number", "predict: label column not dropped");
+    cr_expect(strstr(r.err, "--label-col 3") != NULL, "%s", r.err);
+    result_free(&r);
+    // eval skips an id column with --id-col (from a file and from stdin),
+    // and without it says which option skips it.
+    r = RUN("eval", tpath("m.bpm"), "--data", tpath("test.csv"), "--id-col", "0");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "(60 rows, 2 features, 3 classes)") != NULL, "%s", r.out);
+    cr_expect_geq(strtod(strstr(r.out, "accuracy:  ") + 11, NULL), 98.0, "%s", r.out);
+    result_free(&r);
+    r = RUN_STDIN(tpath("test.csv"), "eval", tpath("m.bpm"), "--data", "-", "--id-col", "0");
+    cr_expect_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "(60 rows, 2 features, 3 classes)") != NULL, "%s", r.out);
+    result_free(&r);
+    r = RUN("eval", tpath("m.bpm"), "--data", tpath("test.csv"));
+    expect_error(r, 1, "'row000' is not a number", "eval: id column not skipped");
+    cr_expect(strstr(r.err, "--id-col 0") != NULL, "%s", r.err);
+    result_free(&r);
     // A training file with an id column: --id-col skips it.
     r = RUN("train", "-q", "--data", tpath("test.csv"), "--id-col", "0", "--epochs", "2", "-o", tpath("id.bpm"));
     cr_expect_eq(r.rc, 0, "%s", r.err);
@@ -1085,7 +1114,10 @@ Test(cli, text_labels_round_trip_train_predict_export, .init = make_tmpdir, .fin
     write_animals(tpath("test2.csv"), 60, 2, ',', 0);
     r = RUN("eval", tpath("m.bpm"), "--data", tpath("test2.csv"));
     cr_assert_eq(r.rc, 0, "%s", r.err);
-    cr_expect(strstr(r.out, "classes: 0 cat, 1 dog, 2 emu\n") != NULL, "%s", r.out);
+    const char *head = strstr(r.out, "predicted class)\n");
+    char c0[8], c1[8], c2[8];
+    cr_assert(head && sscanf(head + 17, " %7s %7s %7s", c0, c1, c2) == 3, "%s", r.out);
+    cr_expect(!strcmp(c0, "cat") && !strcmp(c1, "dog") && !strcmp(c2, "emu"), "columns not named: %s", r.out);
     cr_expect(strstr(r.out, "\nemu ") != NULL, "per-class table without names: %s", r.out);
     const char *acc = strstr(r.out, "accuracy:  ");
     cr_assert_not_null(acc, "%s", r.out);
@@ -1140,6 +1172,9 @@ Test(cli, delimiters_and_stdin, .init = make_tmpdir, .fini = cleanup) {
     result_free(&r);
     r = RUN_STDIN(tpath("semi.csv"), "eval", tpath("t.bpm"), "--data", "-");
     cr_expect_eq(r.rc, 0, "%s", r.err);
+    result_free(&r);
+    r = RUN("train", "-q", "--data", "-", "--test", "-", "-o", tpath("x.bpm"));
+    expect_error(r, 2, "stdin ('-') can be read once", "stdin twice");
     result_free(&r);
     r = RUN("train", "-q", "--data", tpath("semi.csv"), "--delimiter", ",", "-o", tpath("x.bpm"));
     expect_error(r, 1, "1 column with the delimiter ','", "forced comma on a ';' file");

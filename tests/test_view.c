@@ -468,6 +468,92 @@ Test(view, eval_metrics_match_hand_computed_values, .init = make_tmpdir, .fini =
     result_free(&r);
 }
 
+// Columns a UTF-8 string takes up to byte `end` (code points; the names
+// below hold no wide characters).
+static size_t cols_to(const char *s, size_t end) {
+    size_t c = 0;
+    for (size_t i = 0; i < end; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+// The confusion matrix of `out` (K classes): its header and rows, with the
+// column where each of the last K words of each line ends; all lines'
+// words must end in the same columns (right-aligned under their headers).
+// Returns the header line (malloc'd).
+static char *check_matrix_aligned(const char *out, int K) {
+    const char *p = strstr(out, "predicted class)\n");
+    cr_assert_not_null(p, "%s", out);
+    p += 17;
+    size_t want[32];
+    char *header = NULL;
+    for (int line = 0; line <= K; line++) {
+        const char *eol = strchr(p, '\n');
+        cr_assert_not_null(eol);
+        size_t len = (size_t)(eol - p), ends[32];
+        int n = 0;
+        for (size_t i = len; i > 0 && n < K;) { // words from the right
+            while (i > 0 && p[i - 1] == ' ') i--;
+            ends[n++] = cols_to(p, i);
+            while (i > 0 && p[i - 1] != ' ') i--;
+        }
+        cr_assert_eq(n, K, "line %d: %.*s", line, (int)len, p);
+        for (int j = 0; j < K; j++) {
+            if (line == 0) want[j] = ends[j];
+            else cr_expect_eq(ends[j], want[j], "line %d, column %d ends at %zu, its header at %zu:\n%s", line,
+                              K - 1 - j, ends[j], want[j], out);
+        }
+        if (line == 0) header = strndup(p, len);
+        p = eol + 1;
+    }
+    return header;
+}
+
+Test(view, eval_confusion_matrix_names_rows_and_columns, .init = make_tmpdir, .fini = cleanup) {
+    // The softmax-of-identity model of the test above, with class names.
+    uint32_t cs[] = {3, 3};
+    bp_act ca[] = {BP_ACT_SOFTMAX};
+    static const char *const sets[3][3] = {
+        {"café", "versicolor", "virginica_long_class_name"}, // fits: named columns, the long one cut
+        {"x", "long_prefix_same_a", "long_prefix_same_b"},   // cut alike: numbered columns
+        {"a", "b", "c"},
+    };
+    write_text(tpath("cls.csv"), "a,b,c,label\n1,0,0,0\n1,0,0,0\n0,1,0,0\n0,1,0,1\n0,0,1,1\n0,0,1,2\n");
+    for (int k = 0; k < 3; k++) {
+        bp_net *net;
+        cr_assert_eq(bp_net_create(1, cs, ca, NULL, &net), BP_STATUS_OK, "%s", bp_last_error());
+        float *w = bp_net_weights(net, 0);
+        for (int i = 0; i < 9; i++) w[i] = i % 4 == 0 ? 1.0f : 0.0f;
+        for (int i = 0; i < 3; i++) bp_net_bias(net, 0)[i] = 0.0f;
+        cr_assert_eq(bp_net_set_class_names(net, 3, (const char **)sets[k]), BP_STATUS_OK, "%s", bp_last_error());
+        cr_assert_eq(bp_net_save(net, tpath("cls.bpm")), BP_STATUS_OK);
+        bp_net_destroy(net);
+        result r = RUN("eval", tpath("cls.bpm"), "--data", tpath("cls.csv"));
+        cr_assert_eq(r.rc, 0, "%s", r.err);
+        char *header = check_matrix_aligned(r.out, 3);
+        if (k == 0) {
+            // 12 columns at most per name: "virginica_long_class_name" is cut
+            // to 11 and a '~'; row names keep 24 columns.
+            cr_expect(strstr(header, " café ") && strstr(header, " versicolor ") && strstr(header, " virginica_l~"),
+                      "'%s'", header);
+            cr_expect(strstr(r.out, "\ncafé ") && strstr(r.out, "\nvirginica_long_class_na~ "), "%s", r.out);
+            cr_expect(strstr(r.out, "\ncolumns:") == NULL, "names in the header need no key: %s", r.out);
+        } else if (k == 1) {
+            cr_expect(strstr(header, "long_prefix") == NULL && strstr(header, " 0 ") && strstr(header, " 2"),
+                      "'%s'", header);
+            cr_expect(strstr(r.out, "columns: 0 x, 1 long_prefix_same_a, 2 long_prefix_same_b\n") != NULL, "%s",
+                      r.out);
+        } else {
+            cr_expect_str_eq(header, "      a b c"); // row names padded to 5 columns, then 1-wide columns
+        }
+        // The per-class table is by name too (up to 32 columns: no cut here).
+        double v[4];
+        class_row(r.out, sets[k][2], v);
+        cr_expect(fabs(v[0] - 0.5) <= 5e-5 && fabs(v[1] - 1.0) <= 5e-5, "%s", r.out);
+        free(header);
+        result_free(&r);
+    }
+}
+
 Test(view, metric_functions_edge_cases) {
     // A class that is neither true nor predicted stays out of the macro mean;
     // one predicted but never true counts with precision 0 and recall 0.
@@ -556,6 +642,17 @@ Test(view, draw_samples_wide_layers_and_counts_parameters, .init = make_tmpdir, 
 
 // ---- small things ---------------------------------------------------------------------
 
+// A 2-4-1 model saved to path (0 on success).
+static int save_stub_model(const char *path) {
+    uint32_t sizes[] = {2, 4, 1};
+    bp_act acts[] = {BP_ACT_TANH, BP_ACT_SIGMOID};
+    bp_net *net;
+    if (bp_net_create(2, sizes, acts, NULL, &net) != BP_STATUS_OK) return -1;
+    int rc = bp_net_save(net, path) == BP_STATUS_OK ? 0 : -1;
+    bp_net_destroy(net);
+    return rc;
+}
+
 Test(view, did_you_mean, .init = make_tmpdir, .fini = cleanup) {
     static const struct {
         const char *args[4], *hint;
@@ -582,6 +679,31 @@ Test(view, did_you_mean, .init = make_tmpdir, .fini = cleanup) {
     result_free(&r);
     r = RUN("train", "--zzzzzz", "1");
     cr_expect(strstr(r.err, "did you mean") == NULL, "%s", r.err);
+    result_free(&r);
+    // Value names the library does not spell out, and file names: a file in
+    // the same directory with a close name.
+    r = RUN("train", "--isa", "avx");
+    cr_expect(r.rc == 2 && strstr(r.err, "did you mean 'avx2'?"), "%s", r.err);
+    result_free(&r);
+    r = RUN("train", "--lr-schedule", "cosin");
+    cr_expect(r.rc == 2 && strstr(r.err, "did you mean 'cosine'?"), "%s", r.err);
+    result_free(&r);
+    write_text(tpath("train.csv"), "a,b,y\n1,2,0\n2,1,1\n");
+    cr_assert_eq(save_stub_model(tpath("model.bpm")), 0);
+    char want[600];
+    snprintf(want, sizeof want, "did you mean '%s'?", tpath("train.csv"));
+    r = RUN("train", "--data", tpath("trian.csv"));
+    cr_expect(r.rc == 1 && strstr(r.err, want), "%s", r.err);
+    result_free(&r);
+    r = RUN("predict", tpath("model.bpm"), "--input", tpath("train.cvs"));
+    cr_expect(r.rc == 1 && strstr(r.err, want), "%s", r.err);
+    result_free(&r);
+    snprintf(want, sizeof want, "did you mean '%s'?", tpath("model.bpm"));
+    r = RUN("eval", tpath("modle.bpm"), "--data", "xor");
+    cr_expect(r.rc == 1 && strstr(r.err, want), "%s", r.err);
+    result_free(&r);
+    r = RUN("summary", tpath("zzzzzzzz.bpm"));
+    cr_expect(r.rc == 1 && strstr(r.err, "did you mean") == NULL, "%s", r.err);
     result_free(&r);
 }
 
@@ -664,7 +786,7 @@ Test(view, summary_tells_checkpoint_from_model, .init = make_tmpdir, .fini = cle
     r = RUN("summary", tpath("m.bpm"));
     cr_assert_eq(r.rc, 0, "%s", r.err);
     cr_expect(strstr(r.out, "without trainer state") != NULL, "%s", r.out);
-    cr_expect(strstr(r.out, "checkpoint") == NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "a checkpoint") == NULL, "%s", r.out);
     result_free(&r);
     bp_model_info info;
     cr_assert_eq(bp_model_file_info(tpath("ck.bpm"), &info), BP_STATUS_OK, "%s", bp_last_error());
@@ -672,4 +794,44 @@ Test(view, summary_tells_checkpoint_from_model, .init = make_tmpdir, .fini = cle
     cr_assert_eq(bp_model_file_info(tpath("m.bpm"), &info), BP_STATUS_OK, "%s", bp_last_error());
     cr_expect(!info.is_checkpoint && info.format_version == 2);
     cr_expect_eq(bp_model_file_info(tpath("none.bpm"), &info), BP_STATUS_IO_ERROR);
+    r = RUN("summary", tpath("m.bpm"));
+    cr_expect(strstr(r.out, "not kept: how it was trained (epochs, optimizer") != NULL, "%s", r.out);
+    result_free(&r);
+}
+
+// summary sums up a wide scaling in one line (kind, column count, ranges)
+// and the class names as the first few and a count.
+Test(view, summary_scaling_and_many_class_names, .init = make_tmpdir, .fini = cleanup) {
+    enum { N_IN = 784, N_OUT = 40 };
+    uint32_t sizes[] = {N_IN, N_OUT};
+    bp_act acts[] = {BP_ACT_SOFTMAX};
+    bp_net *net;
+    cr_assert_eq(bp_net_create(1, sizes, acts, NULL, &net), BP_STATUS_OK, "%s", bp_last_error());
+    static float off[N_IN], sc[N_IN];
+    for (int j = 0; j < N_IN; j++) {
+        off[j] = 0.5f * (float)j; // 0 to 391.5, exact in float
+        sc[j] = 1.0f + (float)j;  // 1 to 784
+    }
+    cr_assert_eq(bp_net_set_input_scaling(net, BP_SCALE_STANDARD, off, sc), BP_STATUS_OK, "%s", bp_last_error());
+    char buf[N_OUT][16];
+    const char *names[N_OUT];
+    for (int i = 0; i < N_OUT; i++) {
+        snprintf(buf[i], sizeof buf[i], "class_%02d", i);
+        names[i] = buf[i];
+    }
+    cr_assert_eq(bp_net_set_class_names(net, N_OUT, names), BP_STATUS_OK, "%s", bp_last_error());
+    cr_assert_eq(bp_net_save(net, tpath("wide.bpm")), BP_STATUS_OK);
+    bp_net_destroy(net);
+    result r = RUN("summary", tpath("wide.bpm"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.out, "scaling:  inputs standard, per column (784 columns): (x - mean) / std, means 0 to 391.5, "
+                            "stds 1 to 784\n") != NULL, "%s", r.out);
+    // "class_00, " is 10 characters: 6 names fill the 60 allowed, the 7th
+    // would pass them.
+    cr_expect(strstr(r.out, "40 classes out: class_00, class_01, class_02, class_03, class_04, class_05 and "
+                            "34 more\n") != NULL, "%s", r.out);
+    // No line runs long (no list of 784 numbers or 40 names).
+    for (const char *p = r.out, *e; (e = strchr(p, '\n')); p = e + 1)
+        cr_expect_leq(e - p, 120, "a line of %td characters: %.*s", e - p, (int)(e - p), p);
+    result_free(&r);
 }

@@ -289,6 +289,16 @@ int cli_tristate(const char *opt, const char *s, int *out) {
     return 0;
 }
 
+int cli_isa(const char *opt, const char *s, bp_isa *out) {
+    if (!s || bp_isa_from_name(s, out) == BP_STATUS_OK) return 1;
+    const char *names[BP_ISA_COUNT];
+    for (int i = 0; i < BP_ISA_COUNT; i++) names[i] = bp_isa_name((bp_isa)i);
+    const char *hint = cli_closest(s, names, BP_ISA_COUNT);
+    if (hint) cli_error("%s: unknown ISA '%s'; did you mean '%s'? (expected auto, scalar, avx2, avx512 or neon)", opt, s, hint);
+    else cli_error("%s: %s", opt, bp_last_error());
+    return 0;
+}
+
 // ---- small helpers shared by the commands -----------------------------------
 
 void cli_net_shape(const bp_net *net, char *buf, size_t len) {

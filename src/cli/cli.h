@@ -79,6 +79,8 @@ int cli_int(const char *opt, const char *s, long lo, long hi, long *out);
 int cli_uint_list(const char *opt, const char *s, uint32_t *out, size_t max, size_t *n);
 // Split a comma-separated list in place into at most max words.
 int cli_words(const char *opt, char *s, char **out, size_t max, size_t *n);
+// --isa NAME (bp_isa_from_name), with a "did you mean" for a typo.
+int cli_isa(const char *opt, const char *s, bp_isa *out);
 // yes/no/auto (also 1/0/-1, true/false) -> 1/0/-1.
 int cli_tristate(const char *opt, const char *s, int *out);
 
@@ -124,6 +126,12 @@ int cli_data_load(const char *opt, const char *spec, const char *which, const cl
 int cli_idx_has(const char *dir, const char *which);
 // Resolve the shortcut names to directories; other specs are returned as is.
 const char *cli_data_resolve(const char *spec);
+// "; did you mean 'train.csv'?" when path does not exist and a file in its
+// directory has a close name; else "".
+const char *cli_file_hint(const char *path, char *buf, size_t len);
+// The 0-based column of a CSV cell that bp_data_read_csv found "is not a
+// number" (a text column), from its message; -1 for any other message.
+long cli_text_column(const char *msg);
 // "784 features, 10 classes, 60000 rows".
 void cli_data_describe(const bp_data *d, char *buf, size_t len);
 

@@ -307,7 +307,8 @@ int cmd_draw(int argc, char **argv) {
     }
     bp_net *net = NULL;
     if (bp_net_load(pos[0], NULL, &net) != BP_STATUS_OK) {
-        cli_error("%s", bp_last_error());
+        char hint[4200];
+        cli_error("%s%s", bp_last_error(), cli_file_hint(pos[0], hint, sizeof hint));
         return CLI_FAIL;
     }
     size_t L = bp_net_n_layers(net);

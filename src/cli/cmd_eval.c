@@ -20,6 +20,7 @@ static const char eval_usage[] =
     "                        or a CSV file (\"-\" = stdin; text labels are matched to\n"
     "                        the model's class names)\n"
     "  --label-col N         CSV: the label column, 0-based (-1 = last, the default)\n"
+    "  --id-col N            CSV: a column to skip (an id), 0-based\n"
     "  --targets N           CSV: the last N columns are regression targets\n"
     "  --header yes|no|auto  CSV: first line is a header (default auto)\n"
     "  --delimiter D         CSV: ',', ';', tab or auto (default: detected)\n"
@@ -53,13 +54,11 @@ static const char predict_usage[] =
 
 static int load_model(const char *path, const char *isa_name, bp_net **net) {
     bp_net_options no = bp_net_options_default();
-    if (isa_name && bp_isa_from_name(isa_name, &no.isa) != BP_STATUS_OK) {
-        cli_error("--isa: %s", bp_last_error());
-        return CLI_USAGE;
-    }
+    if (!cli_isa("--isa", isa_name, &no.isa)) return CLI_USAGE;
     bp_status st = bp_net_load(path, &no, net);
     if (st != BP_STATUS_OK) {
-        cli_error("%s", bp_last_error());
+        char hint[4200];
+        cli_error("%s%s", bp_last_error(), cli_file_hint(path, hint, sizeof hint));
         return st == BP_STATUS_INVALID_ISA || st == BP_STATUS_UNSUPPORTED_ISA ? CLI_USAGE : CLI_FAIL;
     }
     return CLI_OK;
@@ -74,14 +73,112 @@ static int digits(size_t v) {
     return d;
 }
 
+// Columns that UTF-8 text takes: its code points (wide East Asian characters,
+// which take two, are not told apart).
+static size_t text_width(const char *s) {
+    size_t w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) w += (*p & 0xC0) != 0x80;
+    return w;
+}
+
+// s fitted to at most w columns (w >= 2) in buf: as it is when it fits, else
+// cut to w - 1 columns, trailing blanks dropped, and marked with '~'.
+// Returns the columns it takes.
+static int cut_text(const char *s, int w, char *buf, size_t len) {
+    size_t n = 0;
+    int cols = 0, cut = text_width(s) > (size_t)w;
+    for (const unsigned char *p = (const unsigned char *)s; *p && n + 6 < len; p++) {
+        int starts = (*p & 0xC0) != 0x80; // the first byte of a code point
+        if (starts && cols == (cut ? w - 1 : w)) break;
+        cols += starts;
+        buf[n++] = (char)*p;
+    }
+    if (cut) {
+        while (n && buf[n - 1] == ' ') n--, cols--;
+        buf[n++] = '~';
+        cols++;
+    }
+    buf[n] = '\0';
+    return cols;
+}
+
+// s in exactly w columns: cut (cut_text), then padded on the left (right =
+// 1, for columns of numbers) or on the right.
+static void put_cell(const char *s, int w, int right) {
+    char buf[160];
+    int pad = w - cut_text(s, w, buf, sizeof buf);
+    if (right) printf("%*s%s", pad, "", buf);
+    else printf("%s%*s", buf, pad, "");
+}
+
+// Class i's name, or its number (in num) when the model has no names.
+static const char *class_text(const bp_net *net, uint32_t i, char *num, size_t len) {
+    const char *nm = bp_net_class_name(net, i);
+    if (nm) return nm;
+    snprintf(num, len, "%u", i);
+    return num;
+}
+
+// The confusion matrix of K <= 30 classes. With class names the rows and
+// columns carry them: row names cut to 24 columns, column names to the
+// widest cut (12 down to 4 columns) that keeps a line within 100 columns and
+// the cut names distinct. Otherwise the columns are numbered, and with names
+// a line below says which number is which.
+static void print_confusion(const bp_net *net, const size_t *confusion, uint32_t K) {
+    enum { ROW_MAX = 24, LINE_MAX = 100, CUT_MAX = 12, CUT_MIN = 4 };
+    size_t most = 0;
+    for (size_t i = 0; i < (size_t)K * K; i++)
+        if (confusion[i] > most) most = confusion[i];
+    int named = bp_net_n_class_names(net) == K, name_max = 0;
+    for (uint32_t i = 0; named && i < K; i++) {
+        int nw = (int)text_width(bp_net_class_name(net, i));
+        if (nw > name_max) name_max = nw;
+    }
+    int rw = !named ? 5 : name_max > ROW_MAX ? ROW_MAX : name_max < 5 ? 5 : name_max; // the row names' column
+    int w = 0; // the columns' width; 0: numbered
+    for (int cap = CUT_MAX; named && cap >= CUT_MIN && !w; cap--) {
+        int cw = name_max < cap ? name_max : cap;
+        if (digits(most) > cw) cw = digits(most);
+        if (rw + (int)K * (cw + 1) <= LINE_MAX) w = cw;
+    }
+    char cut[30][64];
+    for (uint32_t j = 0; w && j < K; j++) cut_text(bp_net_class_name(net, j), w, cut[j], sizeof cut[j]);
+    for (uint32_t i = 0; w && i < K; i++)
+        for (uint32_t j = i + 1; w && j < K; j++)
+            if (strcmp(cut[i], cut[j]) == 0) w = 0; // two names cut alike
+    int numbered = !w;
+    if (numbered) w = digits(most) > digits(K) ? digits(most) : digits(K);
+    printf("\nconfusion matrix (rows: true class, columns: predicted class)\n%*s", rw, "");
+    for (uint32_t j = 0; j < K; j++) {
+        char num[16];
+        snprintf(num, sizeof num, "%u", j);
+        putchar(' ');
+        put_cell(numbered ? num : cut[j], w, 1);
+    }
+    putchar('\n');
+    for (uint32_t i = 0; i < K; i++) {
+        char num[16];
+        snprintf(num, sizeof num, "%u", i);
+        put_cell(named ? bp_net_class_name(net, i) : num, rw, !named);
+        for (uint32_t j = 0; j < K; j++) printf(" %*zu", w, confusion[(size_t)i * K + j]);
+        putchar('\n');
+    }
+    if (named && numbered) {
+        fputs("columns:", stdout);
+        for (uint32_t j = 0; j < K; j++) printf("%s %u %s", j ? "," : "", j, bp_net_class_name(net, j));
+        putchar('\n');
+    }
+}
+
 int cmd_eval(int argc, char **argv) {
     cli_prog = "backprop eval";
-    const char *data = NULL, *label_col_s = NULL, *targets_s = NULL, *header_s = NULL,
+    const char *data = NULL, *label_col_s = NULL, *id_col_s = NULL, *targets_s = NULL, *header_s = NULL,
                *samples_s = NULL, *loss_s = NULL, *threads_s = NULL, *isa_s = NULL, *delim_s = NULL;
     int help = 0;
     const cli_opt opts[] = {
         {"data", 0, CLI_OPT_VALUE, &data, NULL},
         {"label-col", 0, CLI_OPT_VALUE, &label_col_s, NULL},
+        {"id-col", 0, CLI_OPT_VALUE, &id_col_s, NULL},
         {"targets", 0, CLI_OPT_VALUE, &targets_s, NULL},
         {"header", 0, CLI_OPT_VALUE, &header_s, NULL},
         {"delimiter", 0, CLI_OPT_VALUE, &delim_s, NULL},
@@ -106,12 +203,13 @@ int cmd_eval(int argc, char **argv) {
         cli_error("--data is required (see 'backprop eval --help')");
         return CLI_USAGE;
     }
-    long label_col = -1;
+    long label_col = -1, id_col = -1;
     uint64_t targets = 0, samples = 0, threads = 0;
     int header = -1;
     char delimiter = 0;
     bp_loss loss = BP_LOSS_MSE;
     if (!cli_int("--label-col", label_col_s, -1, 1L << 24, &label_col) ||
+        !cli_int("--id-col", id_col_s, 0, 1L << 24, &id_col) ||
         !cli_uint("--targets", targets_s, 1, 1u << 24, &targets) ||
         !cli_uint("--samples", samples_s, 2, 1u << 26, &samples) ||
         !cli_uint("--threads", threads_s, 0, 4096, &threads) || !cli_tristate("--header", header_s, &header) ||
@@ -130,7 +228,7 @@ int cmd_eval(int argc, char **argv) {
     if (n_names > 256) n_names = 0; // too many to map by name: numbers only
     for (size_t i = 0; i < n_names; i++) class_names[i] = bp_net_class_name(net, i);
     cli_data_opts dopt = {.label_col = (int)label_col, .header = header, .n_targets = (uint32_t)targets,
-                          .samples = (size_t)samples, .delimiter = delimiter, .id_col = -1,
+                          .samples = (size_t)samples, .delimiter = delimiter, .id_col = (int)id_col,
                           .class_names = n_names ? (const char *const *)class_names : NULL, .n_class_names = n_names};
     cli_data ds;
     const char *dir = cli_data_resolve(data);
@@ -172,7 +270,10 @@ int cmd_eval(int argc, char **argv) {
     cli_data_describe(d, desc, sizeof desc);
     printf("model:     %s: %s %s\n", pos[0], shape, acts);
     printf("data:      %s (%s)\n", ds.source, desc);
-    printf("loss:      %.6f (%s)\n", ev.loss, bp_loss_name(loss));
+    // The loss is measured on the targets as scaled for training (what
+    // training minimized); the metrics below are in the data's units.
+    printf("loss:      %.6f (%s%s)\n", ev.loss, bp_loss_name(loss),
+           bp_net_output_scaling(net, NULL, NULL) != BP_SCALE_NONE ? " on the targets scaled as in training" : "");
     if (d->n_classes) {
         uint32_t K = n_out == 1 ? 2 : n_out;
         y = malloc(d->n * (size_t)n_out * sizeof(float));
@@ -192,27 +293,8 @@ int cmd_eval(int argc, char **argv) {
             hits += p == t;
         }
         printf("accuracy:  %.2f%% (%zu of %zu)\n", 100.0 * (double)hits / (double)d->n, hits, d->n);
-        if (K <= 30) {
-            size_t most = 0;
-            for (size_t i = 0; i < (size_t)K * K; i++)
-                if (confusion[i] > most) most = confusion[i];
-            int w = digits(most) > digits(K) ? digits(most) : digits(K);
-            printf("\nconfusion matrix (rows: true class, columns: predicted class)\n%*s", 6, "");
-            for (uint32_t j = 0; j < K; j++) printf(" %*u", w, j);
-            putchar('\n');
-            for (uint32_t i = 0; i < K; i++) {
-                printf("%6u", i);
-                for (uint32_t j = 0; j < K; j++) printf(" %*zu", w, confusion[(size_t)i * K + j]);
-                putchar('\n');
-            }
-            if (bp_net_n_class_names(net) == K) { // the numbers' names, in one line
-                fputs("classes:", stdout);
-                for (uint32_t j = 0; j < K; j++) printf("%s %u %s", j ? "," : "", j, bp_net_class_name(net, j));
-                putchar('\n');
-            }
-        } else {
-            printf("\n(confusion matrix omitted: %u classes)\n", K);
-        }
+        if (K <= 30) print_confusion(net, confusion, K);
+        else printf("\n(confusion matrix omitted: %u classes)\n", K);
         cli_class_metric *per = malloc((size_t)K * sizeof *per), macro;
         if (!per) {
             cli_error("out of memory for %u classes", K);
@@ -222,16 +304,15 @@ int cmd_eval(int argc, char **argv) {
         // The class column: the model's class names when it has them.
         int cw = 8;
         for (uint32_t i = 0; i < K; i++) {
-            const char *nm = bp_net_class_name(net, i);
-            if (nm && (int)strlen(nm) > cw) cw = strlen(nm) > 32 ? 32 : (int)strlen(nm);
+            char num[16];
+            int nw = (int)text_width(class_text(net, i, num, sizeof num));
+            if (nw > cw) cw = nw > 32 ? 32 : nw;
         }
         printf("\n%-*s %9s %9s %9s %9s\n", cw, "class", "precision", "recall", "F1", "rows");
         for (uint32_t i = 0; i < K; i++) {
             char num[16];
-            const char *nm = bp_net_class_name(net, i);
-            snprintf(num, sizeof num, "%u", i);
-            printf("%-*.32s %9.4f %9.4f %9.4f %9zu\n", cw, nm ? nm : num, per[i].precision, per[i].recall,
-                   per[i].f1, per[i].support);
+            put_cell(class_text(net, i, num, sizeof num), cw, 0);
+            printf(" %9.4f %9.4f %9.4f %9zu\n", per[i].precision, per[i].recall, per[i].f1, per[i].support);
         }
         printf("%-*s %9.4f %9.4f %9.4f %9zu  (mean over %u classes)\n", cw, "macro", macro.precision,
                macro.recall, macro.f1, macro.support, macro.classes);
@@ -316,7 +397,14 @@ int cmd_predict(int argc, char **argv) {
     FILE *out = NULL;
     rc = CLI_FAIL;
     if (bp_data_read_csv(input, &co, &ds) != BP_STATUS_OK) {
-        cli_error("--input: %s", bp_last_error());
+        long col = cli_text_column(bp_last_error());
+        if (col >= 0) // a text column is a label or an id, most likely
+            cli_error("--input: %s (a label column? drop it with --label-col %ld; an id? pass it through with "
+                      "--id-col %ld)", bp_last_error(), col, col);
+        else {
+            char hint[4200];
+            cli_error("--input: %s%s", bp_last_error(), cli_file_hint(input, hint, sizeof hint));
+        }
         bp_net_destroy(net);
         return CLI_FAIL;
     }

@@ -35,10 +35,34 @@ static const char export_usage[] =
 
 static int load(const char *path, bp_net **net) {
     if (bp_net_load(path, NULL, net) != BP_STATUS_OK) {
-        cli_error("%s", bp_last_error());
+        char hint[4200];
+        cli_error("%s%s", bp_last_error(), cli_file_hint(path, hint, sizeof hint));
         return 0;
     }
     return 1;
+}
+
+// One scaling on a line: its kind, the column count and the range of the
+// per-column offsets and scales (not every column's numbers: 784 of them
+// for an image model).
+static void print_scaling(const char *what, bp_scale kind, const float *off, const float *sc, uint32_t n) {
+    if (kind == BP_SCALE_NONE) {
+        printf("%s none (used as given)", what);
+        return;
+    }
+    float olo = off[0], ohi = off[0], slo = sc[0], shi = sc[0];
+    for (uint32_t j = 1; j < n; j++) {
+        olo = fminf(olo, off[j]);
+        ohi = fmaxf(ohi, off[j]);
+        slo = fminf(slo, sc[j]);
+        shi = fmaxf(shi, sc[j]);
+    }
+    int mm = kind == BP_SCALE_MINMAX;
+    const char *o = mm ? "min" : "mean", *r = mm ? "range" : "std";
+    printf("%s %s, per column (%u column%s): (x - %s) / %s", what, bp_scale_name(kind), n, n == 1 ? "" : "s", o,
+           mm ? "(max - min)" : "std");
+    if (n == 1) printf(", %s %.4g, %s %.4g", o, (double)olo, r, (double)slo);
+    else printf(", %ss %.4g to %.4g, %ss %.4g to %.4g", o, (double)olo, (double)ohi, r, (double)slo, (double)shi);
 }
 
 // What the file says about the data and the training, and only that: the
@@ -59,18 +83,33 @@ static void print_file_facts(const char *path, const bp_net *net) {
     if (cli_is_classifier(net)) {
         uint32_t k = n_out == 1 ? 2 : n_out;
         printf("data:     %u feature%s in, %u classes out", n_in, n_in == 1 ? "" : "s", k);
-        size_t names = bp_net_n_class_names(net);
-        for (size_t i = 0; i < names && i < 12; i++) printf("%s%s", i ? ", " : " (", bp_net_class_name(net, i));
-        if (names > 12) printf(", ... %zu more", names - 12);
-        puts(names ? ")" : "");
+        // The first names, as many as fit in about a line.
+        size_t names = bp_net_n_class_names(net), used = 0, shown = 0;
+        for (; shown < names; shown++) {
+            const char *nm = bp_net_class_name(net, shown);
+            if (shown && used + strlen(nm) > 60) break;
+            printf("%s%s", shown ? ", " : ": ", nm);
+            used += strlen(nm) + 2;
+        }
+        if (shown < names) printf(" and %zu more", names - shown);
+        putchar('\n');
     } else {
         printf("data:     %u feature%s in, %u target%s out\n", n_in, n_in == 1 ? "" : "s", n_out, n_out == 1 ? "" : "s");
     }
-    bp_scale in = bp_net_input_scaling(net, NULL, NULL), out = bp_net_output_scaling(net, NULL, NULL);
-    printf("scaling:  inputs %s", in == BP_SCALE_NONE ? "none (used as given)" : bp_scale_name(in));
-    if (out != BP_SCALE_NONE) printf(", targets %s (predictions mapped back)", bp_scale_name(out));
+    const float *off, *sc;
+    bp_scale in = bp_net_input_scaling(net, &off, &sc);
+    print_scaling("scaling:  inputs", in, off, sc, n_in);
+    bp_scale out = bp_net_output_scaling(net, &off, &sc);
+    if (out != BP_SCALE_NONE) {
+        putchar('\n');
+        print_scaling("          targets", out, off, sc, n_out);
+        fputs(" (predictions mapped back)", stdout);
+    }
     putchar('\n');
-    printf("not kept: the loss, learning rate, batch size and the training rows\n");
+    if (info.is_checkpoint) printf("not kept: the loss, learning rate, batch size and the training rows\n");
+    else
+        printf("not kept: how it was trained (epochs, optimizer, loss, learning rate, batch size) and the\n"
+               "          training rows ('train --checkpoint FILE' saves a file that keeps epochs and optimizer)\n");
 }
 
 int cmd_summary(int argc, char **argv) {

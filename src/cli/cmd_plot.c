@@ -44,7 +44,8 @@ static int read_table(const char *path, table *t) {
     memset(t, 0, sizeof *t);
     bp_csv_table ct;
     if (bp_csv_read_table(path, 0, 1, &ct) != BP_STATUS_OK) {
-        cli_error("%s", bp_last_error());
+        char hint[4200];
+        cli_error("%s%s", bp_last_error(), cli_file_hint(path, hint, sizeof hint));
         return 0;
     }
     int ok = 0;

@@ -284,6 +284,12 @@ static int parse_args(int argc, char **argv, train_config *c, int *help) {
         cli_error("--val and --val-split both name validation data: use one");
         return CLI_USAGE;
     }
+    int from_stdin = (a->data && strcmp(a->data, "-") == 0) + (a->test && strcmp(a->test, "-") == 0) +
+                     (a->val && strcmp(a->val, "-") == 0);
+    if (from_stdin > 1) {
+        cli_error("stdin ('-') can be read once: give --data, --test and --val different sources");
+        return CLI_USAGE;
+    }
     if (a->patience && !a->val_split && !a->val) {
         cli_error("--patience needs validation data: add --val-split F or --val SPEC");
         return CLI_USAGE;
@@ -305,10 +311,7 @@ static int parse_args(int argc, char **argv, train_config *c, int *help) {
         cli_error("--precision: %s", bp_last_error());
         return CLI_USAGE;
     }
-    if (a->isa && bp_isa_from_name(a->isa, &c->isa) != BP_STATUS_OK) {
-        cli_error("--isa: %s", bp_last_error());
-        return CLI_USAGE;
-    }
+    if (!cli_isa("--isa", a->isa, &c->isa)) return CLI_USAGE;
     if (a->init && bp_init_from_name(a->init, &c->init) != BP_STATUS_OK) {
         cli_error("--init: %s", bp_last_error());
         return CLI_USAGE;
@@ -322,13 +325,17 @@ static int parse_args(int argc, char **argv, train_config *c, int *help) {
         return CLI_USAGE;
     }
     if (a->lr_schedule) {
-        if (strcasecmp(a->lr_schedule, "constant") == 0) c->schedule = BP_LR_CONSTANT;
-        else if (strcasecmp(a->lr_schedule, "step") == 0) c->schedule = BP_LR_STEP;
-        else if (strcasecmp(a->lr_schedule, "cosine") == 0) c->schedule = BP_LR_COSINE;
-        else {
-            cli_error("--lr-schedule: unknown schedule '%s' (expected constant, step or cosine)", a->lr_schedule);
+        static const char *const schedules[] = {"constant", "step", "cosine"};
+        static const bp_lr_schedule kinds[] = {BP_LR_CONSTANT, BP_LR_STEP, BP_LR_COSINE};
+        size_t i = 0;
+        while (i < 3 && strcasecmp(a->lr_schedule, schedules[i]) != 0) i++;
+        if (i == 3) {
+            const char *hint = cli_closest(a->lr_schedule, schedules, 3);
+            cli_error("--lr-schedule: unknown schedule '%s'%s%s%s (expected constant, step or cosine)",
+                      a->lr_schedule, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
             return CLI_USAGE;
         }
+        c->schedule = kinds[i];
     }
     if (a->act) {
         char act_buf[1024];
@@ -581,7 +588,8 @@ static int build_network(train_config *c, train_job *j) {
     nopt.strict_ieee = c->a.strict_ieee; // the evaluations after training too
     if (c->a.resume) {
         if (bp_net_load(c->a.resume, &nopt, &j->net) != BP_STATUS_OK) {
-            cli_error("--resume: %s", bp_last_error());
+            char hint[4200];
+            cli_error("--resume: %s%s", bp_last_error(), cli_file_hint(c->a.resume, hint, sizeof hint));
             return CLI_FAIL;
         }
     } else {

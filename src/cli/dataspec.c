@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // --data / --test: built-in data sets, IDX directories, IDX files, CSV files.
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -49,6 +51,50 @@ static const char *base_name(const char *path) {
     return s && s[1] ? s + 1 : path;
 }
 
+// A file in path's directory whose name is close to path's (a typo:
+// "trian.csv" for "train.csv"), as the path to give; NULL when none is.
+static const char *near_file(const char *path, char *buf, size_t len) {
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) + 1 : 1, slash ? path : ".");
+    const char *base = slash ? slash + 1 : path;
+    DIR *d = opendir(dir);
+    if (!d || !*base) {
+        if (d) closedir(d);
+        return NULL;
+    }
+    enum { MAX_NAMES = 512 }; // a large directory: the first entries only
+    char *names[MAX_NAMES];
+    size_t n = 0;
+    for (struct dirent *e; n < MAX_NAMES && (e = readdir(d));)
+        if (e->d_name[0] != '.' && (names[n] = strdup(e->d_name))) n++;
+    closedir(d);
+    const char *hint = cli_closest(base, (const char *const *)names, n);
+    if (hint) snprintf(buf, len, "%.*s%s", slash ? (int)(slash - path) + 1 : 0, path, hint);
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    return hint ? buf : NULL;
+}
+
+const char *cli_file_hint(const char *path, char *buf, size_t len) {
+    struct stat sb;
+    char near[4096];
+    if (!path || strcmp(path, "-") == 0 || stat(path, &sb) == 0 || errno != ENOENT ||
+        !near_file(path, near, sizeof near))
+        return "";
+    snprintf(buf, len, "; did you mean '%s'?", near);
+    return buf;
+}
+
+long cli_text_column(const char *msg) {
+    if (!strstr(msg, "is not a number") || strstr(msg, "decimal comma")) return -1;
+    for (const char *p = strstr(msg, ", column "); p; p = strstr(p + 1, ", column ")) {
+        unsigned long col;
+        int end = 0;
+        if (sscanf(p, ", column %lu: '%n", &col, &end) == 1 && end > 0 && col >= 1) return (long)col - 1;
+    }
+    return -1;
+}
+
 static int load_csv(const char *opt, const char *path, const cli_data_opts *o, cli_data *out) {
     bp_csv_options co = bp_csv_options_default();
     co.label_col = o->label_col;
@@ -59,7 +105,10 @@ static int load_csv(const char *opt, const char *path, const cli_data_opts *o, c
     co.class_names = o->class_names;
     co.n_class_names = o->n_class_names;
     if (bp_data_read_csv(path, &co, &out->set) != BP_STATUS_OK) {
-        cli_error("%s: %s", opt, bp_last_error());
+        long col = cli_text_column(bp_last_error());
+        if (col >= 0 && o->n_targets == 0)
+            cli_error("%s: %s (an id or other text column? skip it with --id-col %ld)", opt, bp_last_error(), col);
+        else cli_error("%s: %s", opt, bp_last_error());
         return 0;
     }
     out->kind = CLI_DATA_CSV;
@@ -114,9 +163,12 @@ int cli_data_load(const char *opt, const char *spec, const char *which, const cl
         if (path != spec)
             cli_error("%s: %s: %s (install Debian's dataset-fashion-mnist package)", opt, path, strerror(errno));
         else {
-            // A name without a path or an extension is likely a mistyped built-in.
+            // A name without a path or an extension is likely a mistyped
+            // built-in; else a file in the same directory may be meant.
             static const char *const names[] = {"and", "or", "xor", "spirals", "fashion-mnist"};
-            const char *hint = strchr(spec, '/') || strchr(spec, '.') ? NULL : cli_closest(spec, names, 5);
+            char near[4096];
+            const char *hint = strchr(spec, '/') || strchr(spec, '.') ? near_file(spec, near, sizeof near)
+                                                                      : cli_closest(spec, names, 5);
             if (hint)
                 cli_error("%s: '%s': %s; did you mean '%s'? (expected and, or, xor, spirals, fashion-mnist, "
                           "a directory of IDX files or a CSV file)", opt, spec, strerror(errno), hint);
@@ -172,10 +224,10 @@ int cli_data_load(const char *opt, const char *spec, const char *which, const cl
 }
 
 void cli_data_describe(const bp_data *d, char *buf, size_t len) {
-    if (d->n_classes)
-        snprintf(buf, len, "%zu rows, %u features, %u classes", d->n, d->n_in, d->n_classes);
-    else
-        snprintf(buf, len, "%zu rows, %u features, %u targets", d->n, d->n_in, d->n_targets);
+    uint32_t k = d->n_classes ? d->n_classes : d->n_targets;
+    snprintf(buf, len, "%zu row%s, %u feature%s, %u %s%s", d->n, d->n == 1 ? "" : "s", d->n_in,
+             d->n_in == 1 ? "" : "s", k, d->n_classes ? "class" : "target",
+             k == 1 ? "" : d->n_classes ? "es" : "s");
 }
 
 int cli_delimiter(const char *opt, const char *s, char *out) {
