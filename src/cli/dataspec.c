@@ -107,7 +107,8 @@ static int load_csv(const char *opt, const char *path, const cli_data_opts *o, c
     if (bp_data_read_csv(path, &co, &out->set) != BP_STATUS_OK) {
         long col = cli_text_column(bp_last_error());
         if (col >= 0 && o->n_targets == 0)
-            cli_error("%s: %s (an id or other text column? skip it with --id-col %ld)", opt, bp_last_error(), col);
+            cli_error("%s: %s (a text column: the label? --label-col %ld; an id? skip it with --id-col %ld)", opt,
+                      bp_last_error(), col, col);
         else cli_error("%s: %s", opt, bp_last_error());
         return 0;
     }
