@@ -21,6 +21,7 @@ cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" -LE isa
 bash scripts/test-tsan.sh
+bash scripts/test-fuzz.sh # libFuzzer: replay tests/fuzz/corpus, then ~6 s per harness (about 2.5 min with the build)
 
 bash scripts/test-mutation.sh # the mutation check's CI subset (under a minute on 2 idle cores)
 bash scripts/test-mpi.sh # the MPI build and its tests (about 1 minute)

@@ -28,7 +28,15 @@ extern const char *cli_prog;
 
 // One line on stderr: "<cli_prog>: <message>".
 void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
-// Signal handler (main.c): removes the temporary files of saves in flight,
+// Run a command line: argv[1] names the command (dispatch.c). Returns the
+// exit status.
+int cli_dispatch(int argc, char **argv);
+// Non-zero (tests/fuzz/fuzz_cli.c only): every command checks its options,
+// then returns before reading a file or doing work, and cli_error formats
+// its message without writing it, so a fuzzer can run argv lines in-process
+// by the million.
+extern int cli_parse_only;
+// Signal handler (train_progress.c): removes the temporary files of saves in flight,
 // then ends the process by sig as if it had not been caught.
 void cli_signal_exit(int sig);
 

@@ -305,6 +305,7 @@ int cmd_draw(int argc, char **argv) {
         const char *ext = strrchr(output, '.');
         dot = ext && (strcmp(ext, ".dot") == 0 || strcmp(ext, ".gv") == 0);
     }
+    if (cli_parse_only) return CLI_OK;
     bp_net *net = NULL;
     if (bp_net_load(pos[0], NULL, &net) != BP_STATUS_OK) {
         char hint[4200];

@@ -219,6 +219,7 @@ int cmd_eval(int argc, char **argv) {
         cli_error("--loss: %s", bp_last_error());
         return CLI_USAGE;
     }
+    if (cli_parse_only) return CLI_OK;
     bp_net *net = NULL;
     rc = load_model(pos[0], isa_s, &net);
     if (rc != CLI_OK) return rc;
@@ -385,6 +386,7 @@ int cmd_predict(int argc, char **argv) {
         cli_error("--label-col and --id-col both name column %ld", id_col);
         return CLI_USAGE;
     }
+    if (cli_parse_only) return CLI_OK;
     bp_net *net = NULL;
     rc = load_model(pos[0], isa_s, &net);
     if (rc != CLI_OK) return rc;

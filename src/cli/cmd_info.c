@@ -24,6 +24,7 @@ int cmd_info(int argc, char **argv) {
         fputs(usage, stdout);
         return CLI_OK;
     }
+    if (cli_parse_only) return CLI_OK;
     printf("backprop %s\n", bp_version());
     const char *feat = bp_cpu_features();
     printf("cpu features:   %s\n", feat && feat[0] ? feat : "(none)");

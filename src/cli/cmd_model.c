@@ -127,6 +127,7 @@ int cmd_summary(int argc, char **argv) {
         cli_error("which model? (usage: backprop summary MODEL)");
         return CLI_USAGE;
     }
+    if (cli_parse_only) return CLI_OK;
     bp_net *net = NULL;
     if (!load(pos[0], &net)) return CLI_FAIL;
     char shape[512], acts[512];
@@ -238,6 +239,7 @@ int cmd_export_c(int argc, char **argv) {
     }
     char upper[64];
     for (size_t i = 0; i <= strlen(prefix); i++) upper[i] = (char)toupper((unsigned char)prefix[i]);
+    if (cli_parse_only) return CLI_OK;
     bp_net *net = NULL;
     if (!load(pos[0], &net)) return CLI_FAIL;
     size_t L = bp_net_n_layers(net);

@@ -224,6 +224,7 @@ int cmd_plot(int argc, char **argv) {
         cli_error("which log? (usage: backprop plot RUN.csv -o curves.svg)");
         return CLI_USAGE;
     }
+    if (cli_parse_only) return CLI_OK;
     table t;
     if (!read_table(pos[0], &t)) return CLI_FAIL;
     panel loss = {"loss", {0}, 0, 1.0, log_y, 1}, acc = {"accuracy", {0}, 0, 100.0, 0, 0};

@@ -835,6 +835,7 @@ int cmd_train(int argc, char **argv) {
         for (size_t i = 0; i < sizeof usage / sizeof usage[0]; i++) fputs(usage[i], stdout);
         return CLI_OK;
     }
+    if (cli_parse_only) return CLI_OK;
     // Under MPI every rank trains; rank 0 alone prints, logs and saves.
     int mpi_rank = cli_mpi_rank();
     if (mpi_rank > 0) {

@@ -6,7 +6,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bp_internal.h" // bp_save_discard_temps
 #include "cli.h"
+
+void cli_signal_exit(int sig) {
+    bp_save_discard_temps();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+    raise(sig); // delivered when the handler returns: the usual death by sig
+}
 
 static volatile sig_atomic_t interrupted;
 static struct sigaction old_sigint;
