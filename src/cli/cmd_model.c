@@ -15,7 +15,8 @@ static const char summary_usage[] =
     "Print a saved model's layers: widths, activations and parameter counts; then\n"
     "what the file holds: whether it is a checkpoint (and its epochs, steps,\n"
     "optimizer and precision), the number of features and classes or targets, the\n"
-    "class names and the input scaling.\n";
+    "class names and the input and target scaling (kind, column count and the\n"
+    "range of its per-column offsets and scales).\n";
 
 static const char export_usage[] =
     "usage: backprop export-c MODEL -o model.h [--name PREFIX]\n"
