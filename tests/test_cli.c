@@ -328,6 +328,46 @@ static bp_net *fixed_model(const char *path) {
     return net;
 }
 
+// Ids and class names holding a comma or a quote are written as quoted
+// CSV cells: the output reads back (through the library's reader) as the
+// same ids and names.
+Test(cli, predict_quotes_ids_and_names, .init = make_tmpdir, .fini = cleanup) {
+    bp_net *net = fixed_model(tpath("m.bpm"));
+    const char *names[] = {"a,b", "say \"x\"", "plain", "d"};
+    cr_assert_eq(bp_net_set_class_names(net, 4, names), BP_STATUS_OK, "%s", bp_last_error());
+    cr_assert_eq(bp_net_save(net, tpath("m.bpm")), BP_STATUS_OK, "%s", bp_last_error());
+    static const char *const ids[] = {"Smith, John", "q\"t", "plain", "x;y"};
+    const float x[4][3] = {{0.5f, -1.0f, 2.0f}, {0, 0, 0}, {3.0f, 3.25f, -0.125f}, {-2, -2, 1}};
+    write_text(tpath("in.csv"), "id,a,b,c\n\"Smith, John\",0.5,-1,2\n\"q\"\"t\",0,0,0\nplain,3,3.25,-0.125\n"
+                                "x;y,-2,-2,1\n");
+    result r = RUN("predict", tpath("m.bpm"), "--input", tpath("in.csv"), "--id-col", "0", "-o", tpath("out.csv"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    result_free(&r);
+    char *out = slurp(tpath("out.csv"));
+    cr_expect(strstr(out, "\n\"Smith, John\",") && strstr(out, "\n\"q\"\"t\",") && strstr(out, "\nplain,"), "%s", out);
+    free(out);
+    float y[4 * 4];
+    cr_assert_eq(bp_net_predict(net, &x[0][0], 4, y), BP_STATUS_OK);
+    bp_csv_options co = bp_csv_options_default(); // the label: the last column, the predicted class
+    co.id_col = 0;
+    co.delimiter = ',';
+    bp_dataset ds;
+    cr_assert_eq(bp_data_read_csv(tpath("out.csv"), &co, &ds), BP_STATUS_OK, "%s", bp_last_error());
+    cr_assert_eq(ds.d.n, 4);
+    cr_assert_eq(ds.d.n_in, 4, "4 outputs between the id and the class");
+    cr_assert_not_null(ds.ids);
+    cr_assert_not_null(ds.class_names);
+    for (int i = 0; i < 4; i++) {
+        int k = 0;
+        for (int j = 1; j < 4; j++)
+            if (y[i * 4 + j] > y[i * 4 + k]) k = j;
+        cr_expect_str_eq(ds.ids[i], ids[i]);
+        cr_expect_str_eq(ds.class_names[ds.d.labels[i]], names[k], "row %d", i);
+    }
+    bp_dataset_free(&ds);
+    bp_net_destroy(net);
+}
+
 Test(cli, predict_matches_library, .init = make_tmpdir, .fini = cleanup) {
     bp_net *net = fixed_model(tpath("m.bpm"));
     const float x[5][3] = {{0.5f, -1.0f, 2.0f}, {0, 0, 0}, {1e-3f, 3.25f, -0.125f}, {-2, -2, 1}, {0.1f, 0.2f, 0.3f}};

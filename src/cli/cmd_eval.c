@@ -345,6 +345,22 @@ out:
     return rc;
 }
 
+// One CSV cell: quoted (inner quotes doubled) when it holds a comma, a
+// quote or a line break, so that ids and class names like "Smith, John"
+// read back as one cell.
+static void put_csv_cell(FILE *out, const char *s) {
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
 int cmd_predict(int argc, char **argv) {
     cli_prog = "backprop predict";
     const char *input = NULL, *output = NULL, *header_s = NULL, *threads_s = NULL, *isa_s = NULL,
@@ -441,13 +457,17 @@ int cmd_predict(int argc, char **argv) {
     }
     for (size_t i = 0; i < n; i++) {
         const float *r = y + i * n_out;
-        if (ds.ids) fprintf(out, "%s,", ds.ids[i]);
+        if (ds.ids) {
+            put_csv_cell(out, ds.ids[i]);
+            fputc(',', out);
+        }
         for (uint32_t j = 0; j < n_out; j++) fprintf(out, "%s%.9g", j ? "," : "", (double)r[j]);
         if (classifier) {
             uint32_t k = cli_class_of(r, n_out);
             const char *name = bp_net_class_name(net, k);
-            if (name) fprintf(out, ",%s", name);
-            else fprintf(out, ",%u", k);
+            fputc(',', out);
+            if (name) put_csv_cell(out, name);
+            else fprintf(out, "%u", k);
         }
         fputc('\n', out);
     }
