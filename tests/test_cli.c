@@ -546,6 +546,24 @@ Test(cli, regression_csv_and_validation, .init = make_tmpdir, .fini = cleanup) {
     cr_expect(strstr(r.out, "val:       loss") != NULL && strstr(r.out, "(40 rows)") != NULL, "%s", r.out);
     cr_expect_eq(summary_accuracy(r.out, "train:"), -1.0, "regression shows no accuracy: %s", r.out);
     result_free(&r);
+    // The summary's rmse, mae and r2 are eval's (in the targets' units):
+    // the same model on the same rows, printed to 4 significant digits (rmse,
+    // mae: relative 5e-4) and 4 decimals (r2: 5e-5), eval to 6 (6 decimals).
+    r = RUN("train", "-q", "--data", tpath("r.csv"), "--targets", "1", "--epochs", "5", "--test", tpath("r.csv"),
+            "-o", tpath("r2.bpm"));
+    cr_assert_eq(r.rc, 0, "exit %d: %s", r.rc, r.err);
+    const char *t = strstr(r.out, "test:");
+    double rmse, mae, r2;
+    cr_assert(t && sscanf(t, "test: loss %*f rmse %lf mae %lf r2 %lf", &rmse, &mae, &r2) == 3, "%s", r.out);
+    result e = RUN("eval", tpath("r2.bpm"), "--data", tpath("r.csv"), "--targets", "1");
+    cr_assert_eq(e.rc, 0, "%s", e.err);
+    double ermse, emae, er2;
+    cr_assert(sscanf(strstr(e.out, "rmse:"), "rmse: %lf", &ermse) == 1 && sscanf(strstr(e.out, "mae:"), "mae: %lf", &emae) == 1 &&
+                  sscanf(strstr(e.out, "r2:"), "r2: %lf", &er2) == 1, "%s", e.out);
+    cr_expect(fabs(rmse - ermse) <= 5e-4 * ermse + 1e-6 && fabs(mae - emae) <= 5e-4 * emae + 1e-6 &&
+                  fabs(r2 - er2) <= 5e-5 + 5e-7, "train %g %g %g, eval %g %g %g", rmse, mae, r2, ermse, emae, er2);
+    result_free(&e);
+    result_free(&r);
 }
 
 // ---- issue 5: --log, plot, summary, export-c, schedules, checkpoints ------------

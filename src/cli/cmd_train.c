@@ -767,11 +767,22 @@ static void say(const char *fmt, ...) {
     cli_print_wrapped(stdout, isatty(STDOUT_FILENO) ? cli_term_width(STDOUT_FILENO) : 0, "           ", line);
 }
 
-// "train:     loss 0.1234  accuracy 98.00%  (100 rows)".
-static void print_eval(const train_job *j, const char *label, const bp_eval *ev) {
-    char acc[48] = "";
-    if (j->classify && ev->accuracy >= 0) snprintf(acc, sizeof acc, "  accuracy %.2f%%", 100.0 * ev->accuracy);
-    say("%-10s loss %.4f%s  (%zu rows)", label, ev->loss, acc, ev->n);
+// "train:     loss 0.1234  accuracy 98.00%  (100 rows)". Regression adds
+// rmse, mae and r2 in the targets' units (the loss is on the targets as
+// scaled for training, which says little to the user), as eval prints them.
+static void print_eval(const train_job *j, const char *label, const bp_data *d, const bp_eval *ev) {
+    char more[128] = "";
+    if (j->classify && ev->accuracy >= 0) snprintf(more, sizeof more, "  accuracy %.2f%%", 100.0 * ev->accuracy);
+    uint32_t k = bp_net_size(j->net, bp_net_n_layers(j->net));
+    float *y = !j->classify && d->targets && d->n ? malloc(d->n * (size_t)k * sizeof *y) : NULL;
+    cli_reg_metrics m;
+    if (y && bp_net_predict_mt(j->net, d->x, d->n, y, j->o.n_threads) == BP_STATUS_OK &&
+        cli_regression_metrics(y, d->targets, d->n, k, &m)) {
+        int n = snprintf(more, sizeof more, "  rmse %.4g  mae %.4g", m.rmse, m.mae);
+        if (m.r2_targets) snprintf(more + n, sizeof more - (size_t)n, "  r2 %.4f", m.r2);
+    }
+    free(y);
+    say("%-10s loss %.4f%s  (%zu rows)", label, ev->loss, more, ev->n);
 }
 
 // The summary on stdout, then the model file.
@@ -795,14 +806,14 @@ static int report(const train_config *c, train_job *j) {
            bp_optimizer_name(o->optimizer), (double)o->learning_rate, o->batch_size,
            bp_isa_name(bp_net_isa(j->net)), o->precision == BP_PRECISION_BF16 ? ", bf16 products" : "",
            j->n_threads, j->n_threads == 1 ? "" : "s");
-    print_eval(j, "train:", &ev);
+    print_eval(j, "train:", j->fit, &ev);
     if (j->val) {
         if (!evaluate(j, "validation", j->val, &ev)) return CLI_FAIL;
-        print_eval(j, "val:", &ev);
+        print_eval(j, "val:", j->val, &ev);
     }
     if (j->have_test) {
         if (!evaluate(j, "test", &j->test.set.d, &ev)) return CLI_FAIL;
-        print_eval(j, "test:", &ev);
+        print_eval(j, "test:", &j->test.set.d, &ev);
     }
     if (bp_net_save(j->net, c->output) != BP_STATUS_OK) {
         cli_error("-o: %s", bp_last_error());
