@@ -479,9 +479,12 @@ bp_status bp_data_read_csv(const char *path, const bp_csv_options *opt, bp_datas
             }
             if (o.drop_col != BP_CSV_NO_LABEL) {
                 size_t dc = o.drop_col < 0 ? n_cols - 1 : (size_t)o.drop_col;
-                if (dc >= n_cols || role[dc] == ROLE_ID)
-                    FAIL(bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: column %d to drop: the file has %zu columns (0 to %zu)%s",
-                                 r.name, o.drop_col, n_cols, n_cols - 1, dc < n_cols ? " and it is the id column" : ""));
+                if (dc >= n_cols)
+                    FAIL(bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: column %d to drop: the file has %zu columns (0 to %zu)",
+                                 r.name, o.drop_col, n_cols, n_cols - 1));
+                if (role[dc] == ROLE_ID) // -1 named as the column it is
+                    FAIL(bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: column %zu to drop%s is the id column", r.name, dc,
+                                 o.drop_col < 0 ? " (the last)" : ""));
                 role[dc] = ROLE_DROP;
             }
             if (o.n_targets) {

@@ -1148,6 +1148,9 @@ Test(cli, text_labels_round_trip_train_predict_export, .init = make_tmpdir, .fin
     expect_error(r, 1, "column 4: 'emu' is not a number", "predict: label column not dropped");
     cr_expect(strstr(r.err, "--label-col 3") != NULL, "%s", r.err);
     result_free(&r);
+    r = RUN("predict", tpath("m.bpm"), "--input", tpath("test.csv"), "--id-col", "3", "--label-col", "-1");
+    expect_error(r, 1, "test.csv: column 3 to drop (the last) is the id column", "predict: label column = id column");
+    result_free(&r);
     // eval skips an id column with --id-col (from a file and from stdin),
     // and without it says which option skips it.
     r = RUN("eval", tpath("m.bpm"), "--data", tpath("test.csv"), "--id-col", "0");
