@@ -361,7 +361,13 @@ size_t bp_bench_cases_gemm(bp_bench_case *out, size_t cap) {
     c.arg[5] = 1u << 16;
     c.flops = (double)c.arg[5] * 24 * 16 * 4;
     n = push(out, cap, n, &c);
+#if defined(__aarch64__)
+    // neon's bf16 rows run BFMMLA (kernels/neonbf16/) where HWCAP2_BF16 is
+    // set, the float-FMA path elsewhere; the label says which.
+    static const bp_isa isas[] = {BP_ISA_SCALAR, BP_ISA_NEON};
+#else
     static const bp_isa isas[] = {BP_ISA_SCALAR, BP_ISA_AVX2, BP_ISA_AVX512};
+#endif
     for (size_t li = 0; li < sizeof layers / sizeof layers[0]; li++)
         for (size_t bi = 0; bi < sizeof batches / sizeof batches[0]; bi++)
             for (int o = 0; o < 3; o++) {

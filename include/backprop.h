@@ -186,8 +186,8 @@ typedef enum bp_scale {
  *  the products are accumulated in float32. Master weights, optimizer
  *  state, biases, losses, activation functions and their derivatives stay
  *  float32, as do saved models and prediction/evaluation. Runs on
- *  AVX512-BF16's vdpbf16ps where the CPU has it (bp_kernel_table's
- *  bf16_kernels says which), elsewhere as the same rounding followed by
+ *  AVX512-BF16's vdpbf16ps or Arm FEAT_BF16's BFMMLA where the CPU has
+ *  it (bp_kernel_table's bf16_kernels says which), elsewhere as the same rounding followed by
  *  float32 FMAs (the same semantics, at float32 speed). Weights are
  *  bit-identical for any thread count in either precision. */
 typedef enum bp_precision {

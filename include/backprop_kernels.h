@@ -132,9 +132,10 @@ typedef struct bp_kernel_table {
      *  products accumulated in float. Uses the same scratch (gemm_ws_floats)
      *  and tile (gemm_mr, gemm_nr) as gemm. */
     bp_f32_gemm_fn gemm_bf16;
-    /** How gemm_bf16 multiplies: "avx512bf16" (vdpbf16ps on bf16 pairs) or
-     *  "float fma" (the rounded inputs multiplied with float FMAs, the same
-     *  semantics on any CPU). */
+    /** How gemm_bf16 multiplies: "avx512bf16" (vdpbf16ps on bf16 pairs),
+     *  "neonbf16" (Arm BFMMLA: pair sums rounded to odd, see
+     *  kernels/neonbf16/README.md) or "float fma" (the rounded inputs
+     *  multiplied with float FMAs, the same semantics on any CPU). */
     const char *bf16_kernels;
 
     bp_f32_act_fwd_fn act_fwd[BP_ACT_COUNT]; /**< SOFTMAX entry NULL: use softmax */

@@ -73,6 +73,11 @@ void bp_f32_gemm_bf16__avx512bf16(size_t m, size_t n, size_t k, const float *a, 
                                   size_t a_cs, const float *b, size_t b_rs, size_t b_cs,
                                   float *c, size_t c_rs, const float *bias, int accumulate,
                                   float *ws);
+// The Arm FEAT_BF16 product (kernels/neonbf16/, BFMMLA): gemm_bf16 of the
+// neon table on CPUs with HWCAP2_BF16.
+void bp_f32_gemm_bf16__neonbf16(size_t m, size_t n, size_t k, const float *a, size_t a_rs,
+                                size_t a_cs, const float *b, size_t b_rs, size_t b_cs, float *c,
+                                size_t c_rs, const float *bias, int accumulate, float *ws);
 BP_DECLARE_ROWS(avx2)
 BP_DECLARE_ROWS(avx512)
 BP_DECLARE_ROWS(neon)

@@ -109,6 +109,7 @@ enum {
     BP_CPU_AVX512 = 1u << 1, // AVX-512F + OS saves ZMM/opmask
     BP_CPU_NEON = 1u << 2,
     BP_CPU_AVX512BF16 = 1u << 3, // BP_CPU_AVX512 + AVX512BW + AVX512_BF16
+    BP_CPU_NEONBF16 = 1u << 4,   // BP_CPU_NEON + FEAT_BF16 (HWCAP2_BF16: BFDOT, BFMMLA)
 };
 BP_INTERNAL unsigned bp_cpu_detect(void);
 // Flush denormals to zero (FTZ+DAZ / FZ); returns the previous mode.

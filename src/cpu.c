@@ -50,9 +50,16 @@ void bp_fpmode_restore(unsigned long mode) { _mm_setcsr((unsigned)mode); }
 #elif defined(__aarch64__)
 #include <sys/auxv.h>
 
+#ifndef HWCAP2_BF16
+#define HWCAP2_BF16 (1ul << 14) // Linux uapi asm/hwcap.h (5.10+); older headers lack it
+#endif
+
 unsigned bp_cpu_detect(void) {
-    // Advanced SIMD is part of the AArch64 base architecture.
-    return BP_CPU_NEON;
+    // Advanced SIMD is part of the AArch64 base architecture; FEAT_BF16
+    // (BFDOT, BFMMLA, BFCVT) as the kernel reports it.
+    unsigned mask = BP_CPU_NEON;
+    if (getauxval(AT_HWCAP2) & HWCAP2_BF16) mask |= BP_CPU_NEONBF16;
+    return mask;
 }
 
 // FPCR bit 24 (FZ) flushes denormal inputs and outputs to zero.
@@ -80,6 +87,7 @@ const char *bp_cpu_features(void) {
     if (m & BP_CPU_AVX512BF16) return "sse2,avx,avx2,fma,avx512f,avx512bw,avx512_bf16";
     if (m & BP_CPU_AVX512) return "sse2,avx,avx2,fma,avx512f";
     if (m & BP_CPU_AVX2) return "sse2,avx,avx2,fma";
+    if (m & BP_CPU_NEONBF16) return "asimd,bf16";
     if (m & BP_CPU_NEON) return "asimd";
 #if defined(__x86_64__)
     return "sse2";

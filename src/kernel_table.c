@@ -98,4 +98,11 @@ void bp_kernel_table_init_neon(bp_kernel_table *t) {
     SET_GEMM(t, neon, NEON);
     SET_ELEMENTWISE(t, neon);
 #endif
+#if BP_HAVE_NEON && BP_HAVE_NEONBF16
+    // BFMMLA; its bf16 blocks fit the neon gemm's scratch (static assert there).
+    if (bp_cpu_detect() & BP_CPU_NEONBF16) {
+        t->gemm_bf16 = bp_f32_gemm_bf16__neonbf16;
+        t->bf16_kernels = "neonbf16";
+    }
+#endif
 }

@@ -72,12 +72,32 @@
 // so the fp32 bounds above hold unchanged with S and the exact value taken
 // over the rounded inputs. A dropped or doubled pair still moves c by about
 // S/k, far above the bound.
+//  - Arm BFMMLA/BFDOT without FEAT_EBF16 ("neonbf16"): per element and pair
+//    of depths, s = BFAdd(s, BFAdd(BFMul(a0,b0), BFMul(a1,b1))) (Arm ARM,
+//    BFDotAdd). BFMul is exact unless the product is below 2^-126, which is
+//    flushed to zero; each BFAdd rounds to ODD, whose result is one of the
+//    two floats around the exact sum, so |δ| < ε = 2u (not u), and flushes
+//    a result or addend below 2^-126 to zero. A product meets its pair's
+//    BFAdd and the accumulating BFAdd of its own and every later pair step:
+//    at most h+1 roundings, h = ⌈k/2⌉ (a zero pair of the depth padding adds
+//    exactly 0); C0 + bias meets one IEEE add (u) and h steps. Each step
+//    flushes at most two products, the pair sum and the new sum, each less
+//    than 2^-126, and the first step a denormal C0 + bias: so
+//        |c - exact| <= γ'_{h+1}·S + (4h + 1)·2^-126,  γ'_n = n·ε/(1 - n·ε),
+//    ~(k+3)·u·S against fp32's (k+1)·u·S (1.01 covers 1/(1 - n·ε) here).
+//    Against the scalar bf16 reference: this bound plus the reference's own
+//    (k+1)·u·S. With FEAT_EBF16 and FPCR.EBF = 1 the pair is fused and rounded
+//    to nearest, which the same bound covers.
 #define GEMM_GAMMA 1.01
 static double gemm_tol_vs_ref(size_t k, double s) {
     return GEMM_GAMMA * (double)(k + 2) * FLT_EPSILON * s;
 }
 static double gemm_tol_vs_exact(size_t k, double s) {
     return GEMM_GAMMA * (double)(k + 1) * (FLT_EPSILON / 2) * s;
+}
+static double bf16_odd_tol_vs_exact(size_t k, double s) {
+    double h = (double)((k + 1) / 2);
+    return GEMM_GAMMA * ((h + 1) * FLT_EPSILON * s + (4 * h + 1) * 0x1p-126);
 }
 // Dot product of length n: any summation order (the SIMD kernels use lane
 // partial sums, then a tree) gives |d - exact| <= γ_n·Σ|x_i y_i| (Higham
@@ -204,6 +224,8 @@ static double oracle_in(float x, int bf16) { return bf16 ? (double)bp_bf16_round
 // Whether a table's bf16 product emulates bf16 with float FMAs (and so must
 // equal the scalar bf16 reference bit for bit).
 static int bf16_emulated(const bp_kernel_table *t) { return strcmp(t->bf16_kernels, "float fma") == 0; }
+// Whether it rounds its pair sums to odd (Arm BFMMLA; bound above).
+static int bf16_round_odd(const bp_kernel_table *t) { return strcmp(t->bf16_kernels, "neonbf16") == 0; }
 
 static int check_one(const bp_kernel_table *t, const bp_kernel_table *ref, arena *ar, int o,
                      size_t m, size_t n, size_t k, size_t pad, int use_bias, int accumulate,
@@ -229,7 +251,7 @@ static int check_one(const bp_kernel_table *t, const bp_kernel_table *ref, arena
                      ar->ws);
     product(ref, bf16)(m, n, k, a, L.a_rs, L.a_cs, b, L.b_rs, L.b_cs, ar->cref, L.c_rs, bias,
                        accumulate, ar->ws);
-    int bitwise = bf16 && bf16_emulated(t);
+    int bitwise = bf16 && bf16_emulated(t), odd = bf16 && bf16_round_odd(t);
 
     for (size_t i = 0; i < m; i++) {
         for (size_t j = 0; j < n; j++) {
@@ -246,15 +268,16 @@ static int check_one(const bp_kernel_table *t, const bp_kernel_table *ref, arena
                 s += fabs(x);
             }
             double got = c[i * L.c_rs + j], want = ar->cref[i * L.c_rs + j];
-            double tr = gemm_tol_vs_ref(k, s), te = gemm_tol_vs_exact(k, s);
-            if (!(fabs(got - want) <= tr) || !(fabs(got - ex) <= te) || !(fabs(want - ex) <= te) ||
+            double tr = gemm_tol_vs_ref(k, s), te = gemm_tol_vs_exact(k, s), tg = te;
+            if (odd) tg = bf16_odd_tol_vs_exact(k, s), tr = tg + te;
+            if (!(fabs(got - want) <= tr) || !(fabs(got - ex) <= tg) || !(fabs(want - ex) <= te) ||
                 (bitwise && bits((float)got) != bits((float)want))) {
                 snprintf(msg, msg_len,
                          "%s%s %s m=%zu n=%zu k=%zu pad=%zu bias=%d acc=%d where=%d: C(%zu,%zu) = "
                          "%.9g, scalar %.9g, exact %.9g (bounds %.3g vs scalar%s, %.3g vs exact)",
                          t->name, bf16 ? " bf16" : "", or_name[o], m, n, k, pad, use_bias,
                          accumulate, where, i, j, got, want, ex, tr,
-                         bitwise ? " and bitwise" : "", te);
+                         bitwise ? " and bitwise" : "", tg);
                 return 0;
             }
         }
@@ -362,6 +385,22 @@ Test(gemm, bf16_sweep_vs_scalar_and_oracle) {
     arena_init(&ar, ARENA_FLOATS);
     for (int i = 0; i < n; i++) run_sweep(bp_kernel_table_get(isas[i]), ref, &ar, 1);
     arena_free(&ar);
+}
+
+// The bf16 product the best ISA's table picked. ctest's emulated aarch64
+// runs name the one each emulated CPU must get in BP_TEST_BF16_KERNELS
+// (tests/CMakeLists.txt), so a run meant to test BFMMLA cannot silently
+// test the float-FMA fallback instead, nor the reverse.
+Test(gemm, bf16_kernels_dispatch) {
+    bp_isa isas[BP_ISA_COUNT];
+    int n = bp_test_supported_isas(isas);
+    const bp_kernel_table *t = bp_kernel_table_get(isas[n - 1]);
+    const char *want = getenv("BP_TEST_BF16_KERNELS");
+    if (want && *want)
+        cr_assert_str_eq(t->bf16_kernels, want, "%s table: bf16 products %s, expected %s", t->name,
+                         t->bf16_kernels, want);
+    cr_assert(bf16_emulated(t) || bf16_round_odd(t) || strcmp(t->bf16_kernels, "avx512bf16") == 0,
+              "%s: unknown bf16 kernel set %s", t->name, t->bf16_kernels);
 }
 
 // The emulated AVX512-BF16 product as a table: the avx512 table's tile

@@ -28,7 +28,10 @@
 // first-order relative perturbation u of one factor, on top of the float32
 // ones above. With the same S (largest |g| + 1) the bound is
 // (12·2^-8 + 64·2^-24)·S = 0.047·S. A dropped or doubled term of a product
-// (about 1/8 of S at these widths) is still well outside it.
+// (about 1/8 of S at these widths) is still well outside it. Arm's BFMMLA
+// ("neonbf16") rounds its pair sums to odd: a dot of length k then meets at
+// most ⌈k/2⌉+1 roundings of 2^-23 instead of k+1 of 2^-24, the same float32
+// order (tests/test_gemm.c), so the same bound holds.
 #define GRAD_TOL_FACTOR_BF16 (12.0 * 0x1.0p-8 + GRAD_TOL_FACTOR)
 
 static void check_config_p(bp_act hidden, bp_act out_act, bp_loss loss, uint64_t seed,
