@@ -3,11 +3,11 @@
 // table when CPUID reports AVX512_BF16 and AVX512BW; see src/kernel_table.c):
 // bf16 inputs, float32 accumulation, with vdpbf16ps.
 //
-// Blocking as in the float32 product (avx512/f32-gemm-8x48-avx512.c: the
-// same MR x NR = 8x48 tile, KC/MC/NC and scratch): each block is packed by
-// the float32 packers (avx512/gemm-avx512-pack.h) and then converted in
-// place to bf16 pairs along K, so that one 32-bit word holds
-// (lo: X(2q), hi: X(2q+1)) for pair q:
+// The float32 product's driver, blocking, scratch, packers and tile rows
+// (generic/gemm-driver-body.h, avx512/gemm-avx512-pack.h: the same 8x48
+// tile and KC/MC/NC); each packed block is then converted in place to bf16
+// pairs along K, so that one 32-bit word holds (lo: X(2q), hi: X(2q+1)) for
+// pair q:
 //   A panel: word[q*MR + i]      = pair q of row i (broadcast by the kernel)
 //   B panel: word[q*16*nv + j]   = pair q of column j (16 columns per zmm)
 // A missing last element (odd depth) is a zero. The conversion is
@@ -24,7 +24,7 @@
 // is exact. So the value depends only on the row of A, the column of B and
 // k, never on the tile or block the element falls in: splitting a product
 // among threads is bit-identical. The no-scratch path (k == 0, or no ws)
-// runs the float-FMA chain of generic/gemm-fallback.h instead.
+// runs the float-FMA chain of the driver's gemm_noscratch instead.
 // Tolerance vs the scalar bf16 reference: tests/test_gemm.c, which also
 // compiles this file against plain-C stand-ins of the intrinsics
 // (tests/emul/, BP_X86_EMULATED) to test its logic on any CPU.
@@ -42,15 +42,17 @@
 
 #include "avx512/gemm-avx512.h"
 #include "fma-peak.h"
-#include "generic/gemm-fallback.h"
 #include "ukernels.h"
 
 #define MR BP_GEMM_AVX512_MR
 #define NR BP_GEMM_AVX512_NR
-#define NVMAX (NR / 16)
 #define KC BP_GEMM_AVX512_KC
 #define MC BP_GEMM_AVX512_MC
 #define NC BP_GEMM_AVX512_NC
+#define BP_GEMM_PAD 16
+#define BP_GEMM_SLACK 0
+#define BP_GEMM_PACK_B_ROWS 1
+#define BP_GEMM_OWN_CONVERSION 1 // float panels to bf16 pairs, below
 _Static_assert(KC % 2 == 0, "a KC block must hold whole bf16 pairs");
 _Static_assert(MR == 8, "the A-panel conversion pairs two 8-float rows per zmm");
 
@@ -60,11 +62,8 @@ _Static_assert(MR == 8, "the A-panel conversion pairs two 8-float rows per zmm")
 __attribute__((used)) static double (*const keep_peak)(size_t) = bp_bf16_dot_peak_flops__avx512bf16;
 #endif
 
-#define BP_ALWAYS_INLINE static inline __attribute__((always_inline))
-
-#include "avx512/gemm-avx512-pack.h" // pack_a_block, pack_b_block, tail_mask
-
-enum { INIT_ZERO = 0, INIT_C = 1, CONTINUE_C = 2 };
+#include "generic/gemm-driver-body.h"
+#include "avx512/gemm-avx512-pack.h" // pack_a, pack_b, pack_b_rows, tile_load, tile_store
 
 // The bf16 numbers of lo (16 floats) and hi (16 floats) interleaved into 16
 // pair words (lo in the low half): vcvtne2ps2bf16 gives [bf16(lo), bf16(hi)]
@@ -123,33 +122,21 @@ static void convert_block_b(float *wb, size_t nc, size_t kc) {
     }
 }
 
-// C[0:mr, 0:16*nv] = init + sum over pairs q of the pair products;
-// ap: MR words per pair (the first mr used), bp: 16*nv words per pair.
-BP_ALWAYS_INLINE void ukr(const int mr, const int nv, size_t kc2, const uint32_t *restrict ap,
-                          const uint32_t *restrict bp, float *restrict c, size_t c_rs,
-                          __mmask16 ml, int mode, const float *restrict bias) {
-    __m512 acc[MR][NVMAX];
-    __m512 bb[NVMAX];
-#pragma GCC unroll 4
-    for (int v = 0; v < nv; v++) {
-        __mmask16 mk = v == nv - 1 ? ml : (__mmask16)0xFFFF;
-        bb[v] = bias && mode != CONTINUE_C ? _mm512_maskz_loadu_ps(mk, bias + 16 * v)
-                                           : _mm512_setzero_ps();
-    }
-#pragma GCC unroll 8
-    for (int i = 0; i < mr; i++)
-#pragma GCC unroll 4
-        for (int v = 0; v < nv; v++) {
-            __mmask16 mk = v == nv - 1 ? ml : (__mmask16)0xFFFF;
-            __m512 x = mode == INIT_ZERO ? _mm512_setzero_ps()
-                                         : _mm512_maskz_loadu_ps(mk, c + (size_t)i * c_rs + 16 * v);
-            if (bias && mode != CONTINUE_C) x = _mm512_add_ps(x, bb[v]);
-            acc[i][v] = x;
-        }
-    const size_t bs = (size_t)nv * 16;
+// The tile (generic/gemm-driver-body.h) on the converted panels: ap holds
+// MR words per pair (the first mr used), bp 16*nv words per pair; each pair
+// is one vdpbf16ps step.
+BP_ALWAYS_INLINE void ukr(const int mr, const int nv, size_t kc, const float *restrict ap_f,
+                          const float *restrict bp_f, float *restrict c, size_t c_rs, size_t w,
+                          int mode, const float *restrict bias) {
+    const __mmask16 ml = tail_mask(w - (size_t)(nv - 1) * 16);
+    const uint32_t *restrict ap = (const uint32_t *)(const void *)ap_f;
+    const uint32_t *restrict bp = (const uint32_t *)(const void *)bp_f;
+    const size_t kc2 = (kc + 1) / 2, bs = (size_t)nv * 16;
+    __m512 acc[MR][NR / 16];
+    tile_load(mr, nv, acc, c, c_rs, ml, mode, bias);
 #pragma GCC unroll 2
     for (size_t q = 0; q < kc2; q++) {
-        __m512i b[NVMAX];
+        __m512i b[NR / 16];
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++) b[v] = _mm512_loadu_si512(bp + 16 * v);
 #pragma GCC unroll 8
@@ -161,74 +148,7 @@ BP_ALWAYS_INLINE void ukr(const int mr, const int nv, size_t kc2, const uint32_t
         ap += MR;
         bp += bs;
     }
-#pragma GCC unroll 8
-    for (int i = 0; i < mr; i++)
-#pragma GCC unroll 4
-        for (int v = 0; v < nv; v++) {
-            __mmask16 mk = v == nv - 1 ? ml : (__mmask16)0xFFFF;
-            _mm512_mask_storeu_ps(c + (size_t)i * c_rs + 16 * v, mk, acc[i][v]);
-        }
+    tile_store(mr, nv, acc, c, c_rs, ml);
 }
 
-typedef void (*ukr_fn)(size_t kc2, const uint32_t *ap, const uint32_t *bp, float *c, size_t c_rs,
-                       __mmask16 ml, int mode, const float *bias);
-
-#define UKR_DEF(m_, n_)                                                                      \
-    static void ukr_##m_##x##n_(size_t kc2, const uint32_t *ap, const uint32_t *bp, float *c, \
-                                size_t c_rs, __mmask16 ml, int mode, const float *bias) {    \
-        ukr(m_, n_, kc2, ap, bp, c, c_rs, ml, mode, bias);                                  \
-    }
-#define UKR_ROW(m_) UKR_DEF(m_, 1) UKR_DEF(m_, 2) UKR_DEF(m_, 3)
-UKR_ROW(1)
-UKR_ROW(2)
-UKR_ROW(3)
-UKR_ROW(4)
-UKR_ROW(5)
-UKR_ROW(6)
-UKR_ROW(7)
-UKR_ROW(8)
-
-static const ukr_fn ukr_table[MR][NVMAX] = {
-    {ukr_1x1, ukr_1x2, ukr_1x3}, {ukr_2x1, ukr_2x2, ukr_2x3}, {ukr_3x1, ukr_3x2, ukr_3x3},
-    {ukr_4x1, ukr_4x2, ukr_4x3}, {ukr_5x1, ukr_5x2, ukr_5x3}, {ukr_6x1, ukr_6x2, ukr_6x3},
-    {ukr_7x1, ukr_7x2, ukr_7x3}, {ukr_8x1, ukr_8x2, ukr_8x3},
-};
-
-// The float32 product's block loop (avx512/f32-gemm-8x48-avx512.c) with a
-// conversion after each packing and the pair kernels.
-void BP_GEMM_BF16_NAME(size_t m, size_t n, size_t k, const float *a, size_t a_rs, size_t a_cs,
-                       const float *b, size_t b_rs, size_t b_cs, float *c, size_t c_rs,
-                       const float *bias, int accumulate, float *ws) {
-    if (m == 0 || n == 0) return;
-    if (!ws || k == 0) {
-        gemm_noscratch(m, n, k, a, a_rs, a_cs, b, b_rs, b_cs, c, c_rs, bias, accumulate, 1);
-        return;
-    }
-    float *wa = ws;                   // MC x KC: A block, MR-row panels
-    float *wb = ws + (size_t)MC * KC; // KC x NC: B block, NR-column panels
-    for (size_t ic = 0; ic < m; ic += MC) {
-        const size_t mc = m - ic < MC ? m - ic : MC;
-        for (size_t pc = 0; pc < k; pc += KC) {
-            const size_t kc = k - pc < KC ? k - pc : KC, kc2 = (kc + 1) / 2;
-            const int mode = pc > 0 ? CONTINUE_C : accumulate ? INIT_C : INIT_ZERO;
-            pack_a_block(mc, kc, a + ic * a_rs + pc * a_cs, a_rs, a_cs, wa);
-            convert_block_a(wa, mc, kc);
-            for (size_t jc = 0; jc < n; jc += NC) {
-                const size_t nc = n - jc < NC ? n - jc : NC;
-                pack_b_block(kc, nc, b + pc * b_rs + jc * b_cs, b_rs, b_cs, wb);
-                convert_block_b(wb, nc, kc);
-                for (size_t ir = 0; ir < mc; ir += MR) {
-                    const size_t mr = mc - ir < MR ? mc - ir : MR;
-                    const uint32_t *ap = (const uint32_t *)(void *)(wa + ir * kc);
-                    for (size_t jr = 0; jr < nc; jr += NR) {
-                        const size_t w = nc - jr < NR ? nc - jr : NR, nv = (w + 15) / 16;
-                        const float *bi = bias ? bias + jc + jr : NULL;
-                        ukr_table[mr - 1][nv - 1](kc2, ap, (const uint32_t *)(void *)(wb + jr * kc),
-                                                  c + (ic + ir) * c_rs + jc + jr, c_rs,
-                                                  tail_mask(w - (nv - 1) * 16), mode, bi);
-                    }
-                }
-            }
-        }
-    }
-}
+BP_GEMM_ENTRY(BP_GEMM_BF16_NAME, 1)
