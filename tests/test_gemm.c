@@ -403,6 +403,26 @@ Test(gemm, bf16_kernels_dispatch) {
               "%s: unknown bf16 kernel set %s", t->name, t->bf16_kernels);
 }
 
+// The rounding the bound above assumes, on one element: C = 1 + 2^-15·2^-15
+// (k = 1, both factors exact in bf16). Round to nearest (float FMA,
+// vdpbf16ps) gives 1; BFMMLA's round to odd gives 1 + 2^-23, an error of
+// nearly a whole ulp, which is why its bound counts ε per rounding, not u.
+Test(gemm, bf16_rounding_mode) {
+    bp_isa isas[BP_ISA_COUNT];
+    int n = bp_test_supported_isas(isas);
+    for (int i = 0; i < n; i++) {
+        const bp_kernel_table *t = bp_kernel_table_get(isas[i]);
+        float *ws = aligned_alloc(64, (t->gemm_ws_floats + 16) * sizeof(float));
+        cr_assert(ws);
+        float a = 0x1p-15f, b = 0x1p-15f, c = 1.0f;
+        t->gemm_bf16(1, 1, 1, &a, 1, 1, &b, 1, 1, &c, 1, NULL, 1, ws);
+        float want = bf16_round_odd(t) ? 0x1.000002p+0f : 1.0f;
+        cr_assert_eq(bits(c), bits(want), "%s (%s): 1 + 2^-30 gave %a, expected %a", t->name,
+                     t->bf16_kernels, (double)c, (double)want);
+        free(ws);
+    }
+}
+
 // The emulated AVX512-BF16 product as a table: the avx512 table's tile
 // and scratch, its bf16 entry replaced.
 static bp_kernel_table emulated_bf16_table(void) {
