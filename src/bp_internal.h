@@ -253,6 +253,11 @@ typedef struct bp_combiner {
     // After the backward pass: grads (the whole block) and acc become the
     // batch's, the same on every rank.
     bp_status (*finish)(void *ctx, float *grads, size_t floats, double acc[2]);
+    // Optional (may be NULL): the gradient block the coming step computes
+    // into, instead of the trainer's own: memory the processes share, so
+    // that the chained sums need no copies. It stays valid and unchanged
+    // until the step after the coming one has started on every process.
+    float *(*grad_block)(void *ctx);
     // Frees ctx (and the combiner, which may live in it); may be NULL.
     void (*destroy)(void *ctx);
 } bp_combiner;

@@ -52,6 +52,8 @@ struct bp_trainer {
     float *d[BP_MAX_LAYERS];  // cap x n_out(l): dropped-out activations (dropout only)
     float *grad_buf[2];  // cap x max_width: dA / dZ ping-pong
     float *grads;        // gradient block, same layout as net->params
+    float *grads_own;    // the trainer's own block (grads points elsewhere only
+                         // when a combiner lends one, bp_combiner.grad_block)
     float *state1, *state2; // optimizer state (velocity / Adam m, v)
     float *loss_rows;    // cap
     uint8_t *correct;    // cap: per-row classification hit
@@ -213,7 +215,7 @@ void bp_trainer_destroy(bp_trainer *tr) {
     }
     bp_free(tr->grad_buf[0]);
     bp_free(tr->grad_buf[1]);
-    bp_free(tr->grads);
+    bp_free(tr->grads_own);
     bp_free(tr->state1);
     bp_free(tr->state2);
     bp_free(tr->loss_rows);
@@ -263,7 +265,7 @@ bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer
     // The per-row buffers wait for the first step, epoch or fit, which
     // know how many rows a batch can really have (reserve_rows).
     int ok = 1;
-    tr->grads = bp_alloc_hot(net->params_floats, sizeof(float));
+    tr->grads = tr->grads_own = bp_alloc_hot(net->params_floats, sizeof(float));
     int adam = opt->optimizer == BP_OPT_ADAM || opt->optimizer == BP_OPT_ADAMW;
     int momentum = opt->optimizer == BP_OPT_MOMENTUM || opt->optimizer == BP_OPT_NESTEROV;
     if (adam || momentum) tr->state1 = bp_alloc_hot(net->params_floats, sizeof(float));
@@ -376,6 +378,7 @@ bp_status bp_trainer_set_combiner(bp_trainer *tr, const bp_combiner *c, size_t c
     tr->n_chunks = 0;
     if (tr->comb && tr->comb->destroy) tr->comb->destroy(tr->comb->ctx);
     tr->comb = NULL;
+    tr->grads = tr->grads_own;
     if (!c) return BP_STATUS_OK;
     if (c->ranks < 1 || c->rank < 0 || c->rank >= c->ranks)
         return bp_fail(BP_STATUS_INVALID_ARGUMENT, "bp_trainer_set_combiner: rank %d of %d", c->rank,
@@ -490,8 +493,13 @@ static void optimizer_run(bp_trainer *tr, size_t off, size_t len, float scale) {
     const bp_kernel_table *k = tr->k;
     float *w = tr->net->params + off, *g = tr->grads + off;
     float *s1 = tr->state1 ? tr->state1 + off : NULL, *s2 = tr->state2 ? tr->state2 + off : NULL;
-    if (scale != 1.0f)
-        for (size_t i = 0; i < len; i++) g[i] *= scale;
+    if (scale != 1.0f) {
+        // Scaled into the trainer's own block: a block a combiner lends
+        // (bp_combiner.grad_block) is read by the other processes too.
+        float *own = tr->grads_own + off;
+        for (size_t i = 0; i < len; i++) own[i] = g[i] * scale;
+        g = own;
+    }
     if (tr->opt.optimizer <= BP_OPT_NESTEROV) {
         bp_sgd_params p = {tr->lr, tr->opt.optimizer == BP_OPT_SGD ? 0.0f : tr->opt.momentum,
                            tr->opt.weight_decay, tr->opt.optimizer == BP_OPT_NESTEROV};
@@ -1033,6 +1041,7 @@ static bp_status run_step(bp_trainer *tr, size_t n) {
     size_t lo = 0, hi = n, w = tr->net->layers[0].n_in;
     size_t n_out = tr->net->layers[tr->net->n_layers - 1].n_out;
     if (tr->comb) bp_split(n, 1, tr->comb->ranks, tr->comb->rank, &lo, &hi);
+    if (tr->comb && tr->comb->grad_block) tr->grads = tr->comb->grad_block(tr->comb->ctx);
     tr->row0 = lo;
     const size_t *batch_idx = tr->src_idx;
     const float *batch_x = tr->src_x, *batch_y = tr->src_y;

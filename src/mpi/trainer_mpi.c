@@ -17,14 +17,34 @@
 // of ranks. The batch's loss sum and hit count travel the same way (tag
 // n_chunks), summed in row order like one process does.
 //
+// Chained mode on one machine (every rank on the same node, the usual case
+// under `mpirun -np N` on one host): the same chain without messages. The
+// gradient block itself lives in memory the ranks share (POSIX shared
+// memory, mapped by each): rank r waits until chunk i's flag says rank r-1
+// is done with it, continues the sums in place, and raises the flag; the
+// last rank's sums are then the finished gradient every rank reads, so no
+// rank copies anything (the messages above copy 2P floats per step on some
+// rank's critical path). Two blocks alternate by step: rank 0 writes step
+// s+1's block while the others may still read step s's for their update,
+// and it can reach step s+2 only after every rank has finished step s+1's
+// chunks, so after their update of step s. BP_MPI_SHM=0 in the environment
+// keeps the messages (to test them on one machine).
+//
 // Allreduce mode: each rank sums its own rows from zero; finish() adds the
 // ranks' gradients and loss sums with MPI_Allreduce.
+#define _POSIX_C_SOURCE 200809L // shm_open, ftruncate, posix_fallocate, getpid
+#include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "backprop_mpi.h"
 #include "bp_internal.h"
@@ -43,7 +63,18 @@ typedef struct {
     double loss_buf[2];  // the loss sums being sent (must outlive the send)
     double loss_fwd[2];  // the finished loss sums being forwarded
     double seconds;      // time inside MPI calls
+    // Shared-memory chain (NULL shm: messages).
+    unsigned char *shm;  // the mapping: flags, loss sums, two gradient blocks
+    size_t shm_bytes;
+    uint64_t *flags;     // chunk i's flag at flags[FLAG_STRIDE * i], the loss sums' at n_chunks
+    double *loss_slot;   // [2 * (step & 1) + k]: the loss sums on their way
+    float *block[2];     // the gradient blocks, by step parity
+    uint64_t seq;        // steps combined so far
 } mpi_ctx;
+
+// One flag per cache line: a rank polling one flag does not slow the
+// writes of the next.
+#define FLAG_STRIDE 8
 
 static double now_s(void) {
     struct timespec ts;
@@ -64,13 +95,17 @@ static bp_status mpi_status(int rc, const char *what) {
 // spin without end: on a machine whose cores are shared, a rank waiting for
 // another then takes the time slices the other needs to send.
 #define WAIT_SPIN_S 50e-6
+static void wait_pause(unsigned polls, double *t0) {
+    if (polls == 16) *t0 = now_s();
+    else if (polls > 16 && now_s() - *t0 > WAIT_SPIN_S) sched_yield();
+}
+
 static int wait_req(MPI_Request *req) {
     double t0 = 0.0;
     for (unsigned polls = 0;; polls++) {
         int done = 0, rc = MPI_Test(req, &done, MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS || done) return rc;
-        if (polls == 16) t0 = now_s();
-        else if (polls > 16 && now_s() - t0 > WAIT_SPIN_S) sched_yield();
+        wait_pause(polls, &t0);
     }
 }
 
@@ -124,6 +159,125 @@ static bp_status send_loss(void *ctx, const double acc[2]) {
     return mpi_status(rc, "send of loss sums");
 }
 
+// ---- the chain through shared memory (see the top of the file) ----
+// Flag values: rank r has finished its part of chunk i in step s when the
+// flag is at least s * R + r + 1 (flags only grow).
+static void flag_wait(const mpi_ctx *m, size_t i, uint64_t want) {
+    const uint64_t *f = m->flags + FLAG_STRIDE * i;
+    double t0 = 0.0;
+    for (unsigned polls = 0; __atomic_load_n(f, __ATOMIC_ACQUIRE) < want; polls++)
+        wait_pause(polls, &t0);
+}
+
+static void flag_raise(mpi_ctx *m, size_t i) {
+    __atomic_store_n(m->flags + FLAG_STRIDE * i, m->seq * (uint64_t)m->ranks + (uint64_t)m->rank + 1,
+                     __ATOMIC_RELEASE);
+}
+
+static float *shm_block(void *ctx) {
+    mpi_ctx *m = ctx;
+    return m->block[m->seq & 1];
+}
+
+// The partial sums are already in place (dst lies in the shared block).
+static bp_status shm_recv_partial(void *ctx, size_t i, float *dst, size_t len) {
+    mpi_ctx *m = ctx;
+    (void)dst;
+    (void)len;
+    double t0 = now_s();
+    flag_wait(m, i, m->seq * (uint64_t)m->ranks + (uint64_t)m->rank);
+    m->seconds += now_s() - t0;
+    return BP_STATUS_OK;
+}
+
+static bp_status shm_send_partial(void *ctx, size_t i, const float *src, size_t len) {
+    (void)src;
+    (void)len;
+    flag_raise(ctx, i);
+    return BP_STATUS_OK;
+}
+
+static bp_status shm_recv_loss(void *ctx, double acc[2]) {
+    mpi_ctx *m = ctx;
+    double t0 = now_s();
+    flag_wait(m, m->n_chunks, m->seq * (uint64_t)m->ranks + (uint64_t)m->rank);
+    m->seconds += now_s() - t0;
+    memcpy(acc, m->loss_slot + 2 * (m->seq & 1), 2 * sizeof(double));
+    return BP_STATUS_OK;
+}
+
+static bp_status shm_send_loss(void *ctx, const double acc[2]) {
+    mpi_ctx *m = ctx;
+    memcpy(m->loss_slot + 2 * (m->seq & 1), acc, 2 * sizeof(double));
+    flag_raise(m, m->n_chunks);
+    return BP_STATUS_OK;
+}
+
+// Every chunk finished by the last rank: the block is the batch's gradient.
+static bp_status shm_finish(mpi_ctx *m, float *grads, double acc[2]) {
+    if (grads != m->block[m->seq & 1])
+        return bp_fail(BP_STATUS_INVALID_STATE, "MPI: the step computed outside the shared gradient block");
+    uint64_t done = (m->seq + 1) * (uint64_t)m->ranks;
+    for (size_t i = 0; i <= m->n_chunks; i++) flag_wait(m, i, done);
+    memcpy(acc, m->loss_slot + 2 * (m->seq & 1), 2 * sizeof(double));
+    m->seq++;
+    return BP_STATUS_OK;
+}
+
+// Maps the shared memory when every rank of comm runs on this machine and
+// BP_MPI_SHM is not 0; collective. Returns 1 when the ranks use it, 0 when
+// they keep the messages (the same answer on every rank).
+static int shm_setup(mpi_ctx *m, MPI_Comm comm, size_t params_floats) {
+    const char *env = getenv("BP_MPI_SHM");
+    int ok = !(env && strcmp(env, "0") == 0), node_size = 0, all = 0;
+    MPI_Comm node = MPI_COMM_NULL;
+    if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS ||
+        MPI_Comm_size(node, &node_size) != MPI_SUCCESS || node_size != m->ranks)
+        ok = 0;
+    if (node != MPI_COMM_NULL) MPI_Comm_free(&node);
+    if (MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS || !all) return 0;
+
+    size_t head = ((FLAG_STRIDE * (m->n_chunks + 1) * sizeof(uint64_t) + 64 + 4095) / 4096) * 4096;
+    size_t block = ((params_floats * sizeof(float) + 4095) / 4096) * 4096;
+    m->shm_bytes = head + 2 * block;
+    // Rank 0 creates the segment under a name unique on the machine, the
+    // others open it by that name, and rank 0 unlinks it once all have
+    // mapped it (the mappings outlive the name, and nothing is left behind
+    // if the job dies).
+    static unsigned serial;
+    char name[64];
+    snprintf(name, sizeof name, "/backprop-mpi-%ld-%u", (long)getpid(), serial++);
+    MPI_Bcast(name, (int)sizeof name, MPI_CHAR, 0, comm);
+    int fd = shm_open(name, m->rank == 0 ? O_RDWR | O_CREAT | O_EXCL : O_RDWR, 0600);
+    ok = fd >= 0;
+    // The space is reserved, not only sized: a shared-memory file system
+    // too small for it (a container's 64 MB /dev/shm) then fails here, and
+    // the ranks keep the messages, instead of SIGBUS at the first step.
+    if (ok && m->rank == 0 && (ftruncate(fd, (off_t)m->shm_bytes) != 0 ||
+                               posix_fallocate(fd, 0, (off_t)m->shm_bytes) != 0))
+        ok = 0;
+    MPI_Barrier(comm); // the segment has its size before the others map it
+    if (ok) {
+        void *p = mmap(NULL, m->shm_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        if (p != MAP_FAILED) m->shm = p;
+        else ok = 0;
+    }
+    if (fd >= 0) close(fd);
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
+    if (m->rank == 0 && fd >= 0) shm_unlink(name);
+    if (!all) {
+        if (m->shm) munmap(m->shm, m->shm_bytes);
+        m->shm = NULL;
+        return 0;
+    }
+    // A new segment reads as zeros: every flag at 0, step 0 not started.
+    m->flags = (uint64_t *)(void *)m->shm;
+    m->loss_slot = (double *)(void *)(m->shm + FLAG_STRIDE * (m->n_chunks + 1) * sizeof(uint64_t));
+    m->block[0] = (float *)(void *)(m->shm + head);
+    m->block[1] = (float *)(void *)(m->shm + head + block);
+    return 1;
+}
+
 // Chained mode: every rank but the last receives the finished loss sums and
 // chunks in the order the last rank sent them, forwarding each; then every
 // send of the step completes.
@@ -157,7 +311,9 @@ static bp_status finish(void *ctx, float *grads, size_t floats, double acc[2]) {
     mpi_ctx *m = ctx;
     double t0 = now_s();
     bp_status st;
-    if (m->reduction == BP_MPI_CHAIN) {
+    if (m->shm) {
+        st = shm_finish(m, grads, acc);
+    } else if (m->reduction == BP_MPI_CHAIN) {
         st = finish_chain(m, grads, acc);
     } else {
         int rc = MPI_Allreduce(MPI_IN_PLACE, grads, (int)floats, MPI_FLOAT, MPI_SUM, m->all);
@@ -178,6 +334,7 @@ static void destroy(void *ctx) {
         if (m->fin != MPI_COMM_NULL) MPI_Comm_free(&m->fin);
         if (m->all != MPI_COMM_NULL) MPI_Comm_free(&m->all);
     }
+    if (m->shm) munmap(m->shm, m->shm_bytes);
     bp_free(m->reqs);
     bp_free(m);
 }
@@ -258,7 +415,7 @@ bp_status bp_trainer_set_mpi(bp_trainer *tr, MPI_Comm comm, bp_mpi_reduction red
     m->reduction = reduction;
     MPI_Comm_rank(comm, &m->rank);
     MPI_Comm_size(comm, &m->ranks);
-    m->c = (bp_combiner){m, m->rank, m->ranks, NULL, NULL, NULL, NULL, finish, destroy};
+    m->c = (bp_combiner){m, m->rank, m->ranks, NULL, NULL, NULL, NULL, finish, NULL, destroy};
     if (reduction == BP_MPI_CHAIN) {
         m->c.recv_partial = recv_partial;
         m->c.send_partial = send_partial;
@@ -283,7 +440,8 @@ bp_status bp_trainer_set_mpi(bp_trainer *tr, MPI_Comm comm, bp_mpi_reduction red
     size_t chunk = ((size_t)1 << 20) / (size_t)m->ranks;
     chunk = chunk > ((size_t)1 << 16) ? (size_t)1 << 16 : chunk < 4096 ? 4096 : chunk;
     bp_status st = bp_trainer_set_combiner(tr, &m->c, chunk);
-    if (st == BP_STATUS_OK) {
+    int attached = st == BP_STATUS_OK; // the trainer owns m from here on
+    if (attached) {
         m->chunks = bp_trainer_chunks(tr, &m->n_chunks);
         if (m->n_chunks + 1 > (size_t)INT_MAX / 2) {
             st = bp_fail(BP_STATUS_INVALID_ARGUMENT, "%s: too many gradient chunks", fn);
@@ -291,14 +449,24 @@ bp_status bp_trainer_set_mpi(bp_trainer *tr, MPI_Comm comm, bp_mpi_reduction red
             m->reqs = bp_alloc(2 * m->n_chunks + 4, sizeof(MPI_Request));
             if (!m->reqs) st = bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory", fn);
         }
-        if (st != BP_STATUS_OK) {
-            bp_status keep = st;
-            (void)bp_trainer_set_combiner(tr, NULL, 0); // destroys m
-            return keep;
-        }
-        return BP_STATUS_OK;
     }
-    destroy(m);
+    // The shared-memory set-up below is collective: every process goes on
+    // only if every process got here.
+    int good = st == BP_STATUS_OK, all_good = 0;
+    rc = MPI_Allreduce(&good, &all_good, 1, MPI_INT, MPI_MIN, comm);
+    if (st == BP_STATUS_OK && (rc != MPI_SUCCESS || !all_good))
+        st = bp_fail(BP_STATUS_INVALID_STATE, "%s: another process failed to set up", fn);
+    if (st == BP_STATUS_OK && reduction == BP_MPI_CHAIN && m->ranks > 1 &&
+        shm_setup(m, comm, net->params_floats)) {
+        m->c.recv_partial = shm_recv_partial;
+        m->c.send_partial = shm_send_partial;
+        m->c.recv_loss = shm_recv_loss;
+        m->c.send_loss = shm_send_loss;
+        m->c.grad_block = shm_block;
+    }
+    if (st == BP_STATUS_OK) return BP_STATUS_OK;
+    if (attached) (void)bp_trainer_set_combiner(tr, NULL, 0); // destroys m
+    else destroy(m);
     return st;
 }
 
