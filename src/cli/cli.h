@@ -15,6 +15,7 @@ enum {
     CLI_OK = 0,
     CLI_FAIL = 1,  // the work failed: I/O, bad file, numeric trouble
     CLI_USAGE = 2, // bad command line
+    CLI_INTERRUPTED = 130, // Ctrl-C: stopped early, the model so far saved
 };
 
 #if defined(__GNUC__)
@@ -42,8 +43,12 @@ void cli_signal_exit(int sig);
 
 // ---- MPI (cli_mpi.c; no-ops unless built with MPI and run by mpirun) ----
 void cli_mpi_start(int *argc, char ***argv);
-// Returns rc; under MPI, a failure (rc != 0) on any rank ends every rank.
+// Returns rc; under MPI, a failure (rc != 0) on any rank ends every rank,
+// except CLI_INTERRUPTED, which every rank returns together (cli_mpi_any).
 int cli_mpi_end(int rc);
+// Under MPI: whether flag is set on any rank (collective: every rank calls
+// it at the same point); flag itself otherwise.
+int cli_mpi_any(int flag);
 int cli_mpi_rank(void); // 0 when not under MPI
 int cli_mpi_size(void); // 1 when not under MPI
 // Make the trainer one of the MPI processes (BP_MPI_REDUCTION picks the

@@ -36,7 +36,7 @@ void cli_mpi_start(int *argc, char ***argv) {
 
 int cli_mpi_end(int rc) {
     if (!mpi_on) return rc;
-    if (rc != CLI_OK && mpi_size > 1) {
+    if (rc != CLI_OK && rc != CLI_INTERRUPTED && mpi_size > 1) {
         // One message for the job: rank 0's when it failed too (an error
         // every rank meets, such as a bad option, ends the job from rank 0
         // before the others print), else the failing rank's.
@@ -51,6 +51,13 @@ int cli_mpi_end(int rc) {
 
 int cli_mpi_rank(void) { return mpi_rank; }
 int cli_mpi_size(void) { return mpi_size; }
+
+int cli_mpi_any(int flag) {
+    int any = flag;
+    if (mpi_size > 1 && MPI_Allreduce(&flag, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return flag;
+    return any;
+}
 
 // FNV-1a over a data set's shape, inputs and labels or targets.
 static uint64_t data_fingerprint(const bp_data *d) {
@@ -109,6 +116,7 @@ void cli_mpi_start(int *argc, char ***argv) {
 int cli_mpi_end(int rc) { return rc; }
 int cli_mpi_rank(void) { return 0; }
 int cli_mpi_size(void) { return 1; }
+int cli_mpi_any(int flag) { return flag; }
 int cli_mpi_attach(bp_trainer *tr, const bp_data *data) {
     (void)tr;
     (void)data;

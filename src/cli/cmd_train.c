@@ -736,9 +736,10 @@ static int run_training(const train_config *c, train_job *j) {
     train_sigint_restore();
     if (j->progress.bar_on_screen) fputc('\n', stderr);
     if (st == BP_STATUS_STOPPED) {
-        fprintf(stderr, "%s: interrupted in epoch %u after %zu of %zu steps (%u epoch%s complete); keeping the model so far\n",
-                cli_prog, bp_trainer_epoch(j->tr) + 1, j->progress.steps_done, j->progress.steps,
-                bp_trainer_epoch(j->tr), bp_trainer_epoch(j->tr) == 1 ? "" : "s");
+        if (cli_mpi_rank() == 0) // under MPI every rank stopped here: one message
+            fprintf(stderr, "%s: interrupted in epoch %u after %zu of %zu steps (%u epoch%s complete); keeping the model so far\n",
+                    cli_prog, bp_trainer_epoch(j->tr) + 1, j->progress.steps_done, j->progress.steps,
+                    bp_trainer_epoch(j->tr), bp_trainer_epoch(j->tr) == 1 ? "" : "s");
     } else if (st != BP_STATUS_OK) {
         cli_error("%s", bp_last_error());
         return CLI_FAIL;
@@ -790,6 +791,13 @@ static int report(const train_config *c, train_job *j) {
     const bp_train_options *o = &j->o;
     uint32_t done_epochs = bp_trainer_epoch(j->tr) - j->start_epoch;
     double wall = j->wall_s;
+    // Interrupted under mpirun, the ranks have about a second before
+    // SIGKILL (train_progress.c): the model first, then the evaluations.
+    int saved = j->fit_status == BP_STATUS_STOPPED && cli_mpi_size() > 1;
+    if (saved && bp_net_save(j->net, c->output) != BP_STATUS_OK) {
+        cli_error("-o: %s", bp_last_error());
+        return CLI_FAIL;
+    }
     bp_eval ev;
     if (!evaluate(j, "training", j->fit, &ev)) return CLI_FAIL;
     say("network:   %s %s (%zu parameters)", j->shape, j->actnames, bp_net_n_params(j->net));
@@ -815,7 +823,7 @@ static int report(const train_config *c, train_job *j) {
         if (!evaluate(j, "test", &j->test.set.d, &ev)) return CLI_FAIL;
         print_eval(j, "test:", &j->test.set.d, &ev);
     }
-    if (bp_net_save(j->net, c->output) != BP_STATUS_OK) {
+    if (!saved && bp_net_save(j->net, c->output) != BP_STATUS_OK) {
         cli_error("-o: %s", bp_last_error());
         return CLI_FAIL;
     }
@@ -833,7 +841,7 @@ static int report(const train_config *c, train_job *j) {
     if (j->progress.ckpt_failures)
         fprintf(stderr, "%s: warning: %u checkpoint%s not saved (see above); the model is saved\n", cli_prog,
                 j->progress.ckpt_failures, j->progress.ckpt_failures == 1 ? " was" : "s were");
-    return j->fit_status == BP_STATUS_STOPPED ? 130 : CLI_OK;
+    return j->fit_status == BP_STATUS_STOPPED ? CLI_INTERRUPTED : CLI_OK;
 }
 
 int cmd_train(int argc, char **argv) {
@@ -865,6 +873,9 @@ int cmd_train(int argc, char **argv) {
     if (rc == CLI_OK) rc = build_trainer(&c, &j);
     if (rc == CLI_OK) rc = run_training(&c, &j);
     if (rc == CLI_OK && mpi_rank == 0) rc = report(&c, &j);
+    // The other ranks stopped at the same step (train_progress_cb) and end
+    // with the same status, without a report.
+    if (rc == CLI_OK && mpi_rank > 0 && j.fit_status == BP_STATUS_STOPPED) rc = CLI_INTERRUPTED;
     train_job_free(&j);
     return rc;
 }

@@ -20,22 +20,37 @@ void cli_signal_exit(int sig) {
 }
 
 static volatile sig_atomic_t interrupted;
-static struct sigaction old_sigint;
+static struct sigaction old_sigint, old_sigterm;
 
 static void on_sigint(int sig) {
     if (interrupted) cli_signal_exit(sig);
     interrupted = 1;
 }
 
+// Under mpirun, SIGTERM too: Open MPI's mpirun does not pass a Ctrl-C on to
+// the ranks (they run in process groups of their own) but sends them
+// SIGTERM, then SIGKILL a second later (Open MPI 4.1: odls_base_sigkill_
+// timeout). So SIGTERM there is the user's Ctrl-C, with a second to stop at
+// a step boundary and save the model on rank 0 (cmd_train.c, report).
 void train_sigint_catch(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_sigint);
+    if (cli_mpi_size() > 1) {
+        struct sigaction cur;
+        if (sigaction(SIGTERM, NULL, &cur) == 0 && cur.sa_handler != SIG_IGN)
+            sigaction(SIGTERM, &sa, &old_sigterm);
+        else
+            old_sigterm = cur;
+    }
 }
 
-void train_sigint_restore(void) { sigaction(SIGINT, &old_sigint, NULL); }
+void train_sigint_restore(void) {
+    sigaction(SIGINT, &old_sigint, NULL);
+    if (cli_mpi_size() > 1) sigaction(SIGTERM, &old_sigterm, NULL);
+}
 
 void train_progress_init(train_progress *r, int quiet, int classify, uint32_t epochs, FILE *log) {
     memset(r, 0, sizeof *r);
@@ -120,5 +135,7 @@ int train_progress_cb(const bp_progress *p, void *user) {
         draw_bar(r, p);
         r->last_draw = p->elapsed_s;
     }
-    return interrupted != 0;
+    // Every rank stops at the same step, whichever ranks the signal reached
+    // (the progress calls come at the same steps on every rank).
+    return cli_mpi_any(interrupted != 0);
 }

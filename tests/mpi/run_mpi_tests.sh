@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The MPI tests (ctest registers each; tests/mpi/CMakeLists.txt):
-#   run_mpi_tests.sh BUILD_DIR determinism|checkpoint|failure|cli
+#   run_mpi_tests.sh BUILD_DIR determinism|checkpoint|failure|cli|interrupt
 # determinism: the weight checksum after training (dropout, clipping, cosine
 #   schedule) is the same for one process x 2 threads (no MPI in the step),
 #   1 rank, and 2, 3, 4 ranks x 1 thread (4 oversubscribed on 2 cores), and
-#   2 ranks x 2 threads, for SGD-momentum and Adam; prints the table, and
+#   2 ranks x 2 threads, through shared memory (the chain's default on one
+#   machine), and 3 ranks x 1 thread through messages (BP_MPI_SHM=0, the
+#   path between machines), for SGD-momentum and Adam; prints the table, and
 #   the allreduce mode's checksums for comparison (not bit-identical).
 # checkpoint: 2 epochs on 2 ranks, checkpoint, 2 more on 3 ranks (and 3
 #   then 1) == 4 epochs on one process.
@@ -13,6 +15,10 @@
 #   with a message naming the rank, in well under the timeout.
 # cli: 'mpirun -np 3 backprop train' writes the same model file, byte for
 #   byte, as one process; a bad file on rank 1 ends the job with its message.
+# interrupt: SIGINT to mpirun (a Ctrl-C at the terminal reaches mpirun only;
+#   Open MPI 4.1's mpirun then sends the ranks SIGTERM, and SIGKILL a second
+#   later) ends the job within seconds, non-zero, with one 'interrupted'
+#   message, and rank 0 has saved a model that loads.
 set -euo pipefail
 build=$(cd "$1" && pwd)
 what=$2
@@ -30,13 +36,16 @@ determinism)
   printf '%-10s %-28s %-18s %s\n' optimizer "ranks x threads" checksum "final loss"
   for opt in momentum adam; do
     ref=""
-    for cfg in plain:1:2 1:1 2:1 3:1 4:1 2:2; do
-      if [ "${cfg%%:*}" = plain ]; then
-        np=1; th=${cfg##*:}; extra=(--plain); label="1 x $th (one process)"
-      else
-        np=${cfg%%:*}; th=${cfg##*:}; extra=(); label="$np x $th"
+    for cfg in plain:1:2 1:1 2:1 3:1 4:1 2:2 3:1:messages; do
+      IFS=: read -r np th how <<<"$cfg"
+      shm=1; extra=(); label="$np x $th"
+      if [ "$np" = plain ]; then
+        np=1; th=$how; extra=(--plain); label="1 x $th (one process)"
+      elif [ "$how" = messages ]; then
+        shm=0; label="$np x $th (messages, BP_MPI_SHM=0)"
       fi
-      out=$(OMP_WAIT_POLICY=passive "${run[@]}" -np "$np" "$check" --opt "$opt" --threads "$th" "${extra[@]}")
+      out=$(OMP_WAIT_POLICY=passive "${run[@]}" -x BP_MPI_SHM=$shm -np "$np" "$check" --opt "$opt" \
+            --threads "$th" "${extra[@]}")
       sum=$(sum_of <<<"$out"); loss=$(awk '/^checksum/ {print $4}' <<<"$out")
       [ -n "$sum" ] || fail "$opt $label: no checksum in: $out"
       printf '%-10s %-28s %-18s %s\n' "$opt" "$label" "$sum" "$loss"
@@ -96,6 +105,30 @@ cli)
   [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "a bad file on rank 1: exit status $rc"
   grep -q "backprop train (rank 1): --data: .*d-1.csv line 120" <<<"$out" ||
     fail "no message naming rank 1's file and line"
+  ;;
+interrupt)
+  "${run[@]}" -np 2 "$cli" train --data spirals --epochs 100000 --threads 1 -o "$tmp/int.bpm" \
+    > "$tmp/int.out" 2> "$tmp/int.err" &
+  pid=$!
+  for _ in $(seq 600); do grep -q '^epoch' "$tmp/int.err" && break; sleep 0.1; done
+  grep -q '^epoch' "$tmp/int.err" || { kill -KILL "$pid"; fail "training did not start in 60 s"; }
+  start=$(date +%s)
+  kill -INT "$pid"
+  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid"; fail "mpirun still runs 30 s after SIGINT"; fi
+  set +e
+  wait "$pid"
+  rc=$?
+  set -e
+  took=$(( $(date +%s) - start ))
+  grep -v '^$' "$tmp/int.err" | tail -3
+  echo "exit status $rc after $took s"
+  [ "$rc" -ne 0 ] || fail "the interrupted job exited 0"
+  [ "$(grep -c 'interrupted in epoch' "$tmp/int.err")" -eq 1 ] ||
+    fail "not exactly one 'interrupted' message: $(cat "$tmp/int.err")"
+  grep -q "^model:     $tmp/int.bpm" "$tmp/int.out" || fail "rank 0 did not report the saved model"
+  "$cli" summary "$tmp/int.bpm" >/dev/null || fail "the model saved on interrupt does not load"
+  [ "$took" -le 10 ] || fail "the job took $took s to end after SIGINT"
   ;;
 *) fail "unknown test '$what'" ;;
 esac
