@@ -26,7 +26,10 @@ typedef enum bp_mpi_reduction {
      *  sums rank r-1 sends (pipelined in chunks of the gradient), so each
      *  gradient element is the single-process FMA chain over the batch rows
      *  in order, and the weights are bit-identical to one process's for any
-     *  number of processes x threads. The default. */
+     *  number of processes x threads. The default. When every process runs
+     *  on one machine the sums stay in shared memory (POSIX shm_open) and
+     *  are continued in place, without messages; BP_MPI_SHM=0 in the
+     *  environment of any process keeps the messages. */
     BP_MPI_CHAIN = 0,
     /** MPI_Allreduce of each process's own sums: the order of the additions
      *  depends on the process count, so the weights drift from the
@@ -69,7 +72,8 @@ BP_NODISCARD BP_API bp_status bp_trainer_set_mpi(bp_trainer *tr, MPI_Comm comm,
                                                  bp_mpi_reduction reduction);
 
 /** Seconds this process spent inside MPI calls during training steps
- *  (sending, receiving, and waiting for another process's data) since
+ *  (sending, receiving, and waiting for another process's data, also in
+ *  shared memory) since
  *  bp_trainer_set_mpi; 0 for a trainer without MPI. Not thread-safe
  *  against a running step. */
 BP_API double bp_trainer_mpi_seconds(const bp_trainer *tr);
