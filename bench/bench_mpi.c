@@ -133,9 +133,9 @@ int main(int argc, char **argv) {
     qsort(share, (size_t)passes, sizeof share[0], cmp_double);
     if (rank == 0)
         printf("RESULT workload=%s batch=%zu ranks=%d threads=%d reduction=%s samples_per_s=%.1f "
-               "mpi_share=%.3f min=%.1f max=%.1f best_step=%.1f\n",
+               "mpi_share=%.3f min=%.1f max=%.1f best_step=%.1f shared_memory=%d\n",
                work, batch, ranks, threads, red_name, rate[passes / 2], share[passes / 2], rate[0],
-               rate[passes - 1], (double)batch / best);
+               rate[passes - 1], (double)batch / best, bp_trainer_mpi_shared(tr));
     bp_trainer_destroy(tr);
     bp_net_destroy(net);
     bp_dataset_free(&ds);

@@ -33,6 +33,9 @@ for r in $(seq "$rounds"); do
       line=$("${run[@]}" -x BP_MPI_SHM=$shm -np "$4" "$bench" --workload "$1" --batch "$2" \
              --samples "$3" --threads "$5" --reduction "$6" --passes 3 | grep '^RESULT')
       [ "$6" = chain ] && line="$line transport=$7"
+      # The chain must really run the way its row says.
+      want=0; [ "$6" = chain ] && [ "$7" = shm ] && want=1
+      grep -q "shared_memory=$want" <<<"$line" || { echo "mpi_bench: $line: expected shared_memory=$want" >&2; exit 1; }
       echo "round $r: $line" | tee -a "$out"
     done
   done

@@ -78,6 +78,11 @@ BP_NODISCARD BP_API bp_status bp_trainer_set_mpi(bp_trainer *tr, MPI_Comm comm,
  *  against a running step. */
 BP_API double bp_trainer_mpi_seconds(const bp_trainer *tr);
 
+/** 1 when tr's chained sums go through shared memory (BP_MPI_CHAIN, every
+ *  process on one machine, BP_MPI_SHM not 0, the segment could be made),
+ *  0 otherwise (messages, allreduce, one process, or no MPI). */
+BP_API int bp_trainer_mpi_shared(const bp_trainer *tr);
+
 /** Parse "chain" or "allreduce" (case-insensitive).
  *  @retval BP_STATUS_INVALID_ARGUMENT unknown name (the message lists both) */
 BP_NODISCARD BP_API bp_status bp_mpi_reduction_from_name(const char *name,

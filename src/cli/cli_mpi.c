@@ -104,7 +104,8 @@ int cli_mpi_attach(bp_trainer *tr, const bp_data *data) {
         return CLI_FAIL;
     }
     if (mpi_rank == 0)
-        fprintf(stderr, "  %d MPI processes, %s reduction%s\n", mpi_size, name && *name ? name : "chain",
+        fprintf(stderr, "  %d MPI processes, %s reduction%s%s\n", mpi_size, name && *name ? name : "chain",
+                bp_trainer_mpi_shared(tr) ? " through shared memory" : "",
                 red == BP_MPI_CHAIN ? " (weights bit-identical to one process)" : "");
     return CLI_OK;
 }

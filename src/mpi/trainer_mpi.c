@@ -247,16 +247,23 @@ static int shm_setup(mpi_ctx *m, MPI_Comm comm, size_t params_floats) {
     static unsigned serial;
     char name[64];
     snprintf(name, sizeof name, "/backprop-mpi-%ld-%u", (long)getpid(), serial++);
+    int fd = -1;
+    if (m->rank == 0) {
+        fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+        // The space is reserved, not only sized: a shared-memory file
+        // system too small for it (a container's 64 MB /dev/shm) then fails
+        // here, and the ranks keep the messages, instead of SIGBUS at the
+        // first step.
+        ok = fd >= 0 && ftruncate(fd, (off_t)m->shm_bytes) == 0 &&
+             posix_fallocate(fd, 0, (off_t)m->shm_bytes) == 0;
+    }
+    // The others open the segment only once rank 0 has made it.
+    MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
     MPI_Bcast(name, (int)sizeof name, MPI_CHAR, 0, comm);
-    int fd = shm_open(name, m->rank == 0 ? O_RDWR | O_CREAT | O_EXCL : O_RDWR, 0600);
-    ok = fd >= 0;
-    // The space is reserved, not only sized: a shared-memory file system
-    // too small for it (a container's 64 MB /dev/shm) then fails here, and
-    // the ranks keep the messages, instead of SIGBUS at the first step.
-    if (ok && m->rank == 0 && (ftruncate(fd, (off_t)m->shm_bytes) != 0 ||
-                               posix_fallocate(fd, 0, (off_t)m->shm_bytes) != 0))
-        ok = 0;
-    MPI_Barrier(comm); // the segment has its size before the others map it
+    if (ok && m->rank != 0) {
+        fd = shm_open(name, O_RDWR, 0600);
+        ok = fd >= 0;
+    }
     if (ok) {
         void *p = mmap(NULL, m->shm_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (p != MAP_FAILED) m->shm = p;
@@ -473,6 +480,11 @@ bp_status bp_trainer_set_mpi(bp_trainer *tr, MPI_Comm comm, bp_mpi_reduction red
 double bp_trainer_mpi_seconds(const bp_trainer *tr) {
     const bp_combiner *c = tr ? bp_trainer_combiner(tr) : NULL;
     return c && c->destroy == destroy ? ((const mpi_ctx *)c->ctx)->seconds : 0.0;
+}
+
+int bp_trainer_mpi_shared(const bp_trainer *tr) {
+    const bp_combiner *c = tr ? bp_trainer_combiner(tr) : NULL;
+    return c && c->destroy == destroy && ((const mpi_ctx *)c->ctx)->shm != NULL;
 }
 
 bp_status bp_mpi_reduction_from_name(const char *name, bp_mpi_reduction *out) {

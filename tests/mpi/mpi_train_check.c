@@ -144,6 +144,7 @@ int main(int argc, char **argv) {
         if (lo != hi) fprintf(stderr, "mpi_train_check: the ranks end with different weights\n");
         printf("checksum %016llx loss %.9g epochs %u\n", (unsigned long long)h, loss,
                bp_trainer_epoch(tr));
+        printf("transport %s\n", bp_trainer_mpi_shared(tr) ? "shm" : "messages");
     }
     bp_trainer_destroy(tr);
     bp_net_destroy(net);

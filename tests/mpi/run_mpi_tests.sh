@@ -48,6 +48,9 @@ determinism)
             --threads "$th" "${extra[@]}")
       sum=$(sum_of <<<"$out"); loss=$(awk '/^checksum/ {print $4}' <<<"$out")
       [ -n "$sum" ] || fail "$opt $label: no checksum in: $out"
+      # Several ranks on this machine chain through shared memory unless told not to.
+      want=messages; [ "$np" -gt 1 ] && [ "$shm" = 1 ] && [ "${extra[*]}" = "" ] && want=shm
+      grep -qx "transport $want" <<<"$out" || fail "$opt $label: expected transport $want in: $out"
       printf '%-10s %-28s %-18s %s\n' "$opt" "$label" "$sum" "$loss"
       if [ -z "$ref" ]; then ref=$sum; elif [ "$sum" != "$ref" ]; then
         fail "$opt: $label gives $sum, one process gives $ref"; fi
@@ -90,8 +93,10 @@ failure)
 cli)
   "$cli" train -q --data spirals --epochs 5 --dropout 0.1 --clip 1 -o "$tmp/one.bpm" >/dev/null
   "${run[@]}" -np 3 "$cli" train -q --data spirals --epochs 5 --dropout 0.1 --clip 1 \
-    -o "$tmp/three.bpm" > "$tmp/three.out"
+    -o "$tmp/three.bpm" > "$tmp/three.out" 2> "$tmp/three.err"
   cmp "$tmp/one.bpm" "$tmp/three.bpm" || fail "3 ranks wrote a different model than one process"
+  grep -q "3 MPI processes, chain reduction through shared memory" "$tmp/three.err" ||
+    fail "the 3 ranks did not chain through shared memory: $(cat "$tmp/three.err")"
   [ "$(grep -c '^model:' "$tmp/three.out")" -eq 1 ] || fail "more than one rank reported"
   echo "cli: 3 ranks wrote the same model bytes as one process"
   awk 'BEGIN { srand(1); for (i = 0; i < 300; i++) { a = rand(); b = rand();
