@@ -655,7 +655,9 @@ BP_NODISCARD BP_API bp_status bp_data_load_idx(const char *images_path, const ch
  *  and a largest label of 256 or more must not exceed 16 x the number of
  *  rows (a file of 3 rows cannot justify a 100000-way softmax). A line
  *  longer than 1 GiB, or one holding a NUL byte, is refused as it is read,
- *  so an endless or binary input (/dev/zero) fails at once.
+ *  so an endless or binary input (/dev/zero) fails at once; so is an input
+ *  of more than 2^26 lines (67108864) or 4 GiB (an endless pipe of valid
+ *  rows fails there instead of exhausting memory).
  *  @retval BP_STATUS_FORMAT_ERROR bad cell, label, line or column count;
  *          the message names the line, the column, the value and the limit
  *  @retval BP_STATUS_IO_ERROR the file cannot be opened or read

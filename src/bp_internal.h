@@ -187,6 +187,10 @@ BP_INTERNAL size_t bp_argmax(const float *x, size_t n);
 BP_INTERNAL bp_status bp_dataset_alloc(bp_dataset *ds, size_t n, uint32_t n_in,
                                        uint32_t n_classes, uint32_t n_targets);
 
+// The CSV reader's input limits (csv.c: 2^26 lines, 4 GiB), lowered by the
+// tests to reach them quickly; 0 restores a default. Not thread-safe.
+BP_INTERNAL void bp_csv_set_limits(size_t max_lines, uint64_t max_bytes);
+
 // ---- trainer internals (trainer.c), for tests ------------------------------
 // The gradient block of the last step (same layout as net->params).
 BP_INTERNAL const float *bp_trainer_gradients(const bp_trainer *tr);

@@ -6,6 +6,10 @@
 // - Lines are at most CSV_MAX_LINE bytes; a longer line or a NUL byte is
 //   refused as soon as it is read, so an endless or binary input
 //   (/dev/zero) fails at once.
+// - An input is at most CSV_MAX_LINES lines and CSV_MAX_BYTES bytes, so an
+//   endless stream of short valid lines (`yes 1,2,0 | backprop train
+//   --data -`) fails once it passes them instead of growing until memory
+//   runs out.
 // - A header (when detected) has at least one non-empty cell and none that
 //   parses as a number: a first line mixing numbers and text ("1,,0") is a
 //   corrupt data row, and its bad cell is reported as such.
@@ -23,6 +27,21 @@
 // Longest line accepted: a longer line (or a NUL byte) is refused as soon
 // as it is read, so an endless or binary input fails at once.
 #define CSV_MAX_LINE ((size_t)1 << 30)
+// Longest input: 2^26 lines (67 M: Fashion-MNIST's training set is 60000)
+// and 4 GiB. What they let a data set hold: a short row ("1,2,0": two
+// floats and a label, with the label's text, offset and line number kept
+// until the classes are known) costs about 30 bytes while it is read, so
+// 2^26 of them about 2 GB, and 4 GiB of numbers at 2 bytes a cell ("1,")
+// 8 GiB of floats (16 GiB of doubles for bp_csv_read_table).
+#define CSV_MAX_LINES ((size_t)1 << 26)
+#define CSV_MAX_BYTES ((uint64_t)1 << 32)
+static size_t csv_max_lines = CSV_MAX_LINES;
+static uint64_t csv_max_bytes = CSV_MAX_BYTES;
+
+void bp_csv_set_limits(size_t max_lines, uint64_t max_bytes) {
+    csv_max_lines = max_lines ? max_lines : CSV_MAX_LINES;
+    csv_max_bytes = max_bytes ? max_bytes : CSV_MAX_BYTES;
+}
 // Largest class number a numeric label may give.
 #define CSV_MAX_LABEL ((int32_t)BP_MAX_CLASSES - 1)
 // The class count is bounded by what the rows can justify: numeric labels
@@ -71,6 +90,7 @@ typedef struct csv_in {
     const char *name; // for messages: the path, or "(stdin)"
     char *line;
     size_t cap, lineno;
+    uint64_t bytes; // read so far (CSV_MAX_BYTES)
     char delim; // 0 until the first line decides it
     char **cells;
     size_t cells_cap;
@@ -131,6 +151,13 @@ static bp_status read_line(csv_in *r, ssize_t *len_out) {
         if (!r->line) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory", r->name);
         r->cap = 1;
     }
+    r->bytes += n + (c != EOF);
+    if (r->bytes > csv_max_bytes)
+        return bp_fail(BP_STATUS_FORMAT_ERROR, "%s line %zu: more than %llu bytes of input (the CSV limit)",
+                       r->name, r->lineno + 1, (unsigned long long)csv_max_bytes);
+    if (r->lineno >= csv_max_lines)
+        return bp_fail(BP_STATUS_FORMAT_ERROR, "%s: more than %zu lines (the CSV limit)", r->name,
+                       csv_max_lines);
     while (n > 0 && r->line[n - 1] == '\r') n--;
     r->line[n] = '\0';
     r->lineno++;

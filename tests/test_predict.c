@@ -46,8 +46,11 @@ Test(predict, steady_loop_allocates_nothing) {
 // Issue 9, item 5: scratch was 2 x 256 x width floats even for 4 rows, so a
 // 2-16777216-1 network (trainable) failed in evaluate: 32 GiB of scratch.
 // Bounded by min(n, 256) rows it is 2 x 4 x 2^24 floats = 512 MiB.
+// Under an emulator (the aarch64 lane, BP_TEST_EMULATED) the hidden layer is
+// 2^20 wide: the 2^24 one took minutes to initialise and run there, and the
+// bound itself is checked natively; the emulated run checks the path.
 Test(predict, scratch_is_bounded_by_the_rows) {
-    uint32_t sizes[] = {2, 16777216, 1};
+    uint32_t sizes[] = {2, BP_TEST_EMULATED ? 1048576 : 16777216, 1};
     bp_act acts[] = {BP_ACT_RELU, BP_ACT_SIGMOID};
     bp_net *net = NULL;
     cr_assert_eq(bp_net_create(2, sizes, acts, NULL, &net), BP_STATUS_OK, "%s", bp_last_error());
@@ -73,7 +76,9 @@ typedef struct {
 static void *worker(void *arg) {
     job *j = arg;
     float y[10];
-    for (int rep = 0; rep < 200; rep++) {
+    // Under an emulator 20 repetitions (each thread still overlaps the
+    // others: qemu runs the guest threads on host threads), natively 200.
+    for (int rep = 0; rep < (BP_TEST_EMULATED ? 20 : 200); rep++) {
         int r = rep % 8;
         if (bp_net_predict(j->net, j->x + r * 784, 1, y) != BP_STATUS_OK ||
             memcmp(y, j->want + r * 10, sizeof y) != 0)
