@@ -9,10 +9,11 @@
 #
 #   bench/contention.sh [--baseline REF] [--rounds N] [--samples N] [--epochs N]
 #
-# Thread counts: 1, 2 (exactly two: the barrier alone) and "all" (the
-# library's default, n_threads 0: all cores, and the trainer runs a step on
-# one thread while that is faster; for the baseline, whose default was a
-# fixed team, "all" is its 2-thread run again). Prints every run, then the
+# Thread counts: 1, 2 (`--threads 2`, n_threads 2: an upper bound the
+# trainer adapts under unless OMP_DYNAMIC=false; a fixed team in trees
+# before that) and "all" (the library's default, n_threads 0: all cores,
+# adapted the same way; for the baseline, whose default was a fixed team,
+# "all" is its 2-thread run again). Prints every run, then the
 # medians per condition, thread count and build, the busy machine's
 # 2-thread / 1-thread and all / 1-thread ratios (issue 9's target: >= 0.8)
 # and, with a baseline, this tree / baseline (target on the quiet machine:
