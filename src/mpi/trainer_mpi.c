@@ -19,8 +19,8 @@
 //
 // Chained mode on one machine (every rank on the same node, the usual case
 // under `mpirun -np N` on one host): the same chain without messages. The
-// gradient block itself lives in memory the ranks share (POSIX shared
-// memory, mapped by each): rank r waits until chunk i's flag says rank r-1
+// gradient block itself lives in memory the ranks share (an MPI-3
+// shared-memory window): rank r waits until chunk i's flag says rank r-1
 // is done with it, continues the sums in place, and raises the flag; the
 // last rank's sums are then the finished gradient every rank reads, so no
 // rank copies anything (the messages above copy 2P floats per step on some
@@ -32,8 +32,7 @@
 //
 // Allreduce mode: each rank sums its own rows from zero; finish() adds the
 // ranks' gradients and loss sums with MPI_Allreduce.
-#define _POSIX_C_SOURCE 200809L // shm_open, ftruncate, posix_fallocate, getpid
-#include <fcntl.h>
+#define _POSIX_C_SOURCE 200809L
 #include <limits.h>
 #include <sched.h>
 #include <stdint.h>
@@ -41,8 +40,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,8 +61,8 @@ typedef struct {
     double loss_fwd[2];  // the finished loss sums being forwarded
     double seconds;      // time inside MPI calls
     // Shared-memory chain (NULL shm: messages).
-    unsigned char *shm;  // the mapping: flags, loss sums, two gradient blocks
-    size_t shm_bytes;
+    MPI_Win win;         // the shared-memory window (MPI_WIN_NULL: none)
+    unsigned char *shm;  // its memory: flags, loss sums, two gradient blocks
     uint64_t *flags;     // chunk i's flag at flags[FLAG_STRIDE * i], the loss sums' at n_chunks
     double *loss_slot;   // [2 * (step & 1) + k]: the loss sums on their way
     float *block[2];     // the gradient blocks, by step parity
@@ -224,9 +221,15 @@ static bp_status shm_finish(mpi_ctx *m, float *grads, double acc[2]) {
     return BP_STATUS_OK;
 }
 
-// Maps the shared memory when every rank of comm runs on this machine and
-// BP_MPI_SHM is not 0; collective. Returns 1 when the ranks use it, 0 when
-// they keep the messages (the same answer on every rank).
+// Sets up the shared memory when every rank of comm runs on this machine
+// and BP_MPI_SHM is not 0; collective. Returns 1 when the ranks use it, 0
+// when they keep the messages (the same answer on every rank).
+//
+// The memory is an MPI-3 shared-memory window (MPI_Win_allocate_shared on
+// the node's communicator): MPI makes, maps and removes it, so nothing is
+// left behind if the job dies and no transport of our own is involved. The
+// ranks then use it by plain loads and stores (MPI's unified memory model,
+// inside one passive-target epoch), ordered by the release/acquire flags.
 static int shm_setup(mpi_ctx *m, MPI_Comm comm, size_t params_floats) {
     const char *env = getenv("BP_MPI_SHM");
     int ok = !(env && strcmp(env, "0") == 0), node_size = 0, all = 0;
@@ -234,50 +237,42 @@ static int shm_setup(mpi_ctx *m, MPI_Comm comm, size_t params_floats) {
     if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS ||
         MPI_Comm_size(node, &node_size) != MPI_SUCCESS || node_size != m->ranks)
         ok = 0;
-    if (node != MPI_COMM_NULL) MPI_Comm_free(&node);
-    if (MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS || !all) return 0;
+    if (MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS || !all) {
+        if (node != MPI_COMM_NULL) MPI_Comm_free(&node);
+        return 0;
+    }
 
     size_t head = ((FLAG_STRIDE * (m->n_chunks + 1) * sizeof(uint64_t) + 64 + 4095) / 4096) * 4096;
     size_t block = ((params_floats * sizeof(float) + 4095) / 4096) * 4096;
-    m->shm_bytes = head + 2 * block;
-    // Rank 0 creates the segment under a name unique on the machine, the
-    // others open it by that name, and rank 0 unlinks it once all have
-    // mapped it (the mappings outlive the name, and nothing is left behind
-    // if the job dies).
-    static unsigned serial;
-    char name[64];
-    snprintf(name, sizeof name, "/backprop-mpi-%ld-%u", (long)getpid(), serial++);
-    int fd = -1;
-    if (m->rank == 0) {
-        fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-        // The space is reserved, not only sized: a shared-memory file
-        // system too small for it (a container's 64 MB /dev/shm) then fails
-        // here, and the ranks keep the messages, instead of SIGBUS at the
-        // first step.
-        ok = fd >= 0 && ftruncate(fd, (off_t)m->shm_bytes) == 0 &&
-             posix_fallocate(fd, 0, (off_t)m->shm_bytes) == 0;
-    }
-    // The others open the segment only once rank 0 has made it.
-    MPI_Bcast(&ok, 1, MPI_INT, 0, comm);
-    MPI_Bcast(name, (int)sizeof name, MPI_CHAR, 0, comm);
-    if (ok && m->rank != 0) {
-        fd = shm_open(name, O_RDWR, 0600);
-        ok = fd >= 0;
-    }
-    if (ok) {
-        void *p = mmap(NULL, m->shm_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-        if (p != MAP_FAILED) m->shm = p;
-        else ok = 0;
-    }
-    if (fd >= 0) close(fd);
-    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm);
-    if (m->rank == 0 && fd >= 0) shm_unlink(name);
-    if (!all) {
-        if (m->shm) munmap(m->shm, m->shm_bytes);
-        m->shm = NULL;
+    size_t bytes = head + 2 * block;
+    // Rank 0 (of comm and of node: split_type keeps the order) holds the
+    // whole segment; the others attach with none of their own. A window
+    // MPI cannot make (a shared-memory file system too small for it)
+    // returns an error instead of ending the job, and the ranks keep the
+    // messages.
+    MPI_Comm_set_errhandler(node, MPI_ERRORS_RETURN);
+    void *mine = NULL;
+    ok = bytes <= (size_t)PTRDIFF_MAX &&
+         MPI_Win_allocate_shared(m->rank == 0 ? (MPI_Aint)bytes : 0, 1, MPI_INFO_NULL, node, &mine, &m->win) ==
+             MPI_SUCCESS;
+    MPI_Comm_free(&node); // the window keeps its own
+    if (MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS || !all) {
+        if (ok) MPI_Win_free(&m->win);
+        m->win = MPI_WIN_NULL;
         return 0;
     }
-    // A new segment reads as zeros: every flag at 0, step 0 not started.
+    MPI_Aint size = 0;
+    int disp = 0;
+    void *base = NULL;
+    MPI_Win_shared_query(m->win, 0, &size, &disp, &base);
+    MPI_Win_lock_all(MPI_MODE_NOCHECK, m->win);
+    m->shm = base;
+    // The window's memory is not promised to be zero: rank 0 clears the
+    // flags (every flag at 0: step 0 not started) before anyone reads them.
+    if (m->rank == 0) memset(m->shm, 0, head);
+    MPI_Win_sync(m->win);
+    MPI_Barrier(comm);
+    MPI_Win_sync(m->win);
     m->flags = (uint64_t *)(void *)m->shm;
     m->loss_slot = (double *)(void *)(m->shm + FLAG_STRIDE * (m->n_chunks + 1) * sizeof(uint64_t));
     m->block[0] = (float *)(void *)(m->shm + head);
@@ -341,7 +336,10 @@ static void destroy(void *ctx) {
         if (m->fin != MPI_COMM_NULL) MPI_Comm_free(&m->fin);
         if (m->all != MPI_COMM_NULL) MPI_Comm_free(&m->all);
     }
-    if (m->shm) munmap(m->shm, m->shm_bytes);
+    if (!finalized && m->win != MPI_WIN_NULL) {
+        MPI_Win_unlock_all(m->win);
+        MPI_Win_free(&m->win); // collective, like the MPI_Comm_free above
+    }
     bp_free(m->reqs);
     bp_free(m);
 }
@@ -419,6 +417,7 @@ bp_status bp_trainer_set_mpi(bp_trainer *tr, MPI_Comm comm, bp_mpi_reduction red
     mpi_ctx *m = bp_alloc(1, sizeof *m);
     if (!m) return bp_fail(BP_STATUS_OUT_OF_MEMORY, "%s: no memory", fn);
     m->part = m->fin = m->all = MPI_COMM_NULL;
+    m->win = MPI_WIN_NULL;
     m->reduction = reduction;
     MPI_Comm_rank(comm, &m->rank);
     MPI_Comm_size(comm, &m->ranks);
