@@ -27,7 +27,7 @@ typedef enum bp_mpi_reduction {
      *  gradient element is the single-process FMA chain over the batch rows
      *  in order, and the weights are bit-identical to one process's for any
      *  number of processes x threads. The default. When every process runs
-     *  on one machine the sums stay in shared memory (POSIX shm_open) and
+     *  on one machine the sums stay in an MPI-3 shared-memory window and
      *  are continued in place, without messages; BP_MPI_SHM=0 in the
      *  environment of any process keeps the messages. */
     BP_MPI_CHAIN = 0,
