@@ -196,6 +196,10 @@ static void print_phases(const bp_trainer *tr, const workload *w, int threads, d
     }
 }
 
+// Steps the last run_case's timed epochs ran on one thread out of a larger
+// team (the adaptive team, see bp_team_choose in src/trainer.c).
+static uint64_t alone_steps;
+
 // Times `epochs` passes over data; returns the median samples/s.
 static double run_case(const workload *w, const bp_data *data, size_t batch, int threads,
                        int epochs, bp_isa isa) {
@@ -206,11 +210,13 @@ static double run_case(const workload *w, const bp_data *data, size_t batch, int
     double loss, rates[32];
     if (bp_trainer_run_epoch(tr, data, &loss) != BP_STATUS_OK) die("warm-up epoch");
     if (show_phases && bp_trainer_time_phases(tr) != BP_STATUS_OK) die("phase timing");
+    uint64_t alone0 = bp_trainer_steps_alone(tr);
     for (int e = 0; e < epochs; e++) {
         double t0 = now_s();
         if (bp_trainer_run_epoch(tr, data, &loss) != BP_STATUS_OK) die("epoch");
         rates[e] = (double)data->n / (now_s() - t0);
     }
+    alone_steps = bp_trainer_steps_alone(tr) - alone0;
     qsort(rates, (size_t)epochs, sizeof rates[0], cmp_double);
     if (show_phases) print_phases(tr, w, threads, (double)epochs * (double)((data->n + batch - 1) / batch));
     bp_trainer_destroy(tr);
@@ -344,8 +350,9 @@ int main(int argc, char **argv) {
                     printf("%-4s %6zu %7d %5s %12.0f %9.1f %8.1f%%\n", w->name, batch, threads,
                            bp_precision_name(precs[pi]), sps, gflops, 100.0 * frac);
                     printf("RESULT workload=%s batch=%zu threads=%d precision=%s samples_per_s=%.1f "
-                           "gflops=%.2f peak_frac=%.4f\n",
-                           w->name, batch, threads, bp_precision_name(precs[pi]), sps, gflops, frac);
+                           "gflops=%.2f peak_frac=%.4f alone_steps=%llu\n",
+                           w->name, batch, threads, bp_precision_name(precs[pi]), sps, gflops, frac,
+                           (unsigned long long)alone_steps);
                     fflush(stdout);
                 }
                 if (n_precs == 2)

@@ -13,7 +13,8 @@
 # trainer adapts under unless OMP_DYNAMIC=false; a fixed team in trees
 # before that) and "all" (the library's default, n_threads 0: all cores,
 # adapted the same way; for the baseline, whose default was a fixed team,
-# "all" is its 2-thread run again). Prints every run, then the
+# "all" is its 2-thread run again). Prints every run (and the timed steps
+# the adaptive team ran on one thread), then the
 # medians per condition, thread count and build, the busy machine's
 # 2-thread / 1-thread and all / 1-thread ratios (issue 9's target: >= 0.8)
 # and, with a baseline, this tree / baseline (target on the quiet machine:
@@ -80,12 +81,13 @@ stop_hogs() {
 trap stop_hogs EXIT
 trap 'exit 130' INT TERM
 
-run_one() { # build name, threads (0: the library's default, all cores) -> samples/s
+run_one() { # build name, threads (0: the library's default, all cores) -> "samples/s steps-alone"
   local team=(--threads "$2")
   [ "$2" = 0 ] && team=(--default-team 1)
   [ "$2" = 0 ] && [ "$1" = base ] && team=(--threads 2) # the baseline's default was a fixed team
+  # alone_steps: timed steps the adaptive team ran on one thread (trees before it: absent, "-").
   "${bin[$1]}" --workload W1 --batch 128 "${team[@]}" --epochs "$epochs" --samples "$samples" |
-    sed -n 's/^RESULT .*samples_per_s=\([0-9.]*\).*/\1/p'
+    sed -n '/^RESULT /{s/.*samples_per_s=\([0-9.]*\).*/\1 -&/; s/ -.*alone_steps=\([0-9]*\).*/ \1/; s/ -RESULT.*/ -/; p}'
 }
 
 label() { if [ "$1" = 0 ]; then echo all; else echo "$1"; fi; }
@@ -100,9 +102,9 @@ for ((r = 1; r <= rounds; r++)); do
     [ "$cond" = busy ] && start_hogs && sleep 0.5
     for t in 1 2 0; do
       for v in "${order[@]}"; do
-        s=$(run_one "$v" "$t")
+        read -r s alone < <(run_one "$v" "$t")
         runs[$cond.$t.$v]="${runs[$cond.$t.$v]:-} $s"
-        printf 'round %d %-5s threads %-3s %-4s %10.0f samples/s\n' "$r" "$cond" "$(label "$t")" "$v" "$s"
+        printf 'round %d %-5s threads %-3s %-4s %10.0f samples/s  %4s steps alone\n' "$r" "$cond" "$(label "$t")" "$v" "$s" "$alone"
       done
     done
     [ "$cond" = busy ] && stop_hogs

@@ -191,11 +191,32 @@ BP_INTERNAL bp_status bp_dataset_alloc(bp_dataset *ds, size_t n, uint32_t n_in,
 // tests to reach them quickly; 0 restores a default. Not thread-safe.
 BP_INTERNAL void bp_csv_set_limits(size_t max_lines, uint64_t max_bytes);
 
+// ---- the adaptive team (trainer.c) ------------------------------------------
+// Chooses, step by step, whether a team of threads runs the step on all of
+// them or on one, from the steps' measured times (why and how: trainer.c).
+#define BP_TEAM_HISTORY 5
+typedef struct bp_team_chooser {
+    int team;             // the team's size (more than one)
+    double row_s[2][BP_TEAM_HISTORY]; // the last steps' seconds per row, one thread [0] and the team [1] (rings)
+    unsigned n_timed[2];  // times recorded per size since its ring was last emptied
+    int last_team;        // the previous step's team size
+    int alone;            // the size measured faster: one thread (1) or the team (0)
+    int probe_alone;      // the size the current probe runs
+    unsigned probe_left;  // steps left in the current probe
+    unsigned probe_every; // steps from the end of a probe to the next
+    uint64_t probe_at;    // the step at which the next probe starts
+} bp_team_chooser;
+BP_INTERNAL void bp_team_init(bp_team_chooser *c, int team);
+// The number of threads to run step `step` on: c->team or 1.
+BP_INTERNAL int bp_team_choose(bp_team_chooser *c, uint64_t step);
+// Step `step` ran `rows` rows on `team` threads in `seconds`.
+BP_INTERNAL void bp_team_timed(bp_team_chooser *c, uint64_t step, int team, size_t rows, double seconds);
+
 // ---- trainer internals (trainer.c), for tests ------------------------------
 // The gradient block of the last step (same layout as net->params).
 BP_INTERNAL const float *bp_trainer_gradients(const bp_trainer *tr);
 // Steps that a team of more than one thread ran on one thread (the trainer
-// adapts its team size per step unless OMP_DYNAMIC=false; team_for_step).
+// adapts its team size per step unless OMP_DYNAMIC=false; bp_team_choose).
 BP_INTERNAL uint64_t bp_trainer_steps_alone(const bp_trainer *tr);
 // Phase timing, for the benchmark: from this call on (it allocates, and
 // zeroes the sums), every step adds each thread's seconds per phase (work

@@ -78,16 +78,9 @@ struct bp_trainer {
     int grads_ready;     // compute_gradients done, apply_gradients not yet
     step_barrier sync;   // the team's barrier (see barrier())
     double spin_s;       // how long a thread waiting at it spins before sleeping
-    // Team size per step (see team_for_step): seconds per row, smoothed, on
-    // one thread [0] and on the whole team [1] (0 until measured); the
-    // previous step's team; the step at which the next probe starts and the
-    // probe's steps left.
-    int adaptive;        // the team size is chosen per step (team_for_step)
+    int adaptive;        // the team size is chosen per step (bp_team_choose)
+    bp_team_chooser chooser;
     uint64_t steps_alone; // steps a team of more than one ran on one thread
-    double row_s[2];
-    int last_team;
-    uint64_t probe_at;
-    unsigned probe_left;
     double *phase_s;     // team x n_phases x {work, wait} seconds, or NULL (not timed)
     // Data-parallel training (bp_combiner); NULL / 0 when training alone.
     const bp_combiner *comb;
@@ -101,9 +94,6 @@ struct bp_trainer {
 
 static double barrier_spin_s(const char *policy);
 static int dynamic_off(const char *v);
-#define PROBE_EVERY 512 // steps between probes of the other team size (team_for_step)
-#define PROBE_STEPS 3
-#define PROBE_FIRST 8   // the first probe, once the team's time is known
 
 static double now_s(void) {
     struct timespec ts;
@@ -259,8 +249,7 @@ bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer
     bp_rng_seed(&tr->rng, opt->seed);
     tr->lr = opt->learning_rate;
     tr->adaptive = tr->team > 1 && !dynamic_off(getenv("OMP_DYNAMIC"));
-    tr->last_team = tr->team;
-    tr->probe_at = PROBE_FIRST;
+    bp_team_init(&tr->chooser, tr->team);
 
     // The per-row buffers wait for the first step, epoch or fit, which
     // know how many rows a batch can really have (reserve_rows).
@@ -560,7 +549,7 @@ static void split_dw(const bp_trainer *tr, size_t m, size_t n, int t, int team, 
 // spin-then-yield loop). A thread woken from a sleep is usually given its
 // core back promptly (schedulers favour tasks that slept), so a woken step
 // resumes after a wake-up latency instead. Under heavier load even that is
-// not enough, and the team size adapts (see team_for_step).
+// not enough, and the team size adapts (see bp_team_choose).
 //
 // OMP_WAIT_POLICY as OpenMP defines it: "active" spins (for up to a second
 // here, then sleeps anyway), "passive" sleeps almost at once (a few
@@ -987,37 +976,75 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
 // cores) or an explicit n_threads, which is an upper bound as in OpenMP's
 // dynamic adjustment; OMP_DYNAMIC=false pins the team (see dynamic_off).
 // The weights do not depend on the choice (see the top of this file), only
-// the speed does. On a machine where
-// other processes hold the cores, a step on two threads waits at each of
-// its barriers for both threads to be scheduled, and can be several times
-// slower than the same step on one thread; elsewhere the team is faster.
-// So the trainer times its steps (seconds per row, smoothed), runs on the
-// faster size, and every PROBE_EVERY steps tries the other size for
+// the speed does. On a machine where other processes hold the cores, a step
+// on two threads waits at each of its barriers for both threads to be
+// scheduled, and can be several times slower than the same step on one
+// thread; elsewhere the team is faster. So the trainer times its steps,
+// runs on the faster size, and now and then tries the other size for
 // PROBE_STEPS steps (the first of which is not counted: the threads are
-// waking up) to see whether the machine changed. On a quiet machine probing
-// costs 3/512 of the one-thread step's excess (W1: 3 x 0.7 / 512 = 0.4%).
-// Why not only a better barrier: with a busy process on each core, exactly
-// two threads with the sleeping barrier reached 0.33x one thread's speed
-// (bench/README.md, "Contention"); no barrier makes a step fast whose
-// partner thread is not running.
-static int team_for_step(bp_trainer *tr) {
-    if (!tr->adaptive) return tr->team;
-    if (tr->probe_left == 0 && tr->step >= tr->probe_at) tr->probe_left = PROBE_STEPS;
-    int one_faster = tr->row_s[0] > 0.0 && tr->row_s[0] < tr->row_s[1];
-    int one = tr->probe_left ? !one_faster : one_faster;
-    return one ? 1 : tr->team;
+// waking up) to see whether the machine changed.
+// A size's time is the median of its last BP_TEAM_HISTORY steps (seconds
+// per row), not a running mean: on an idle machine a step now and then
+// takes 3-15 times as long (the host takes a core away), and a mean moved by
+// one such step sent W1's team of two to one thread for the next 170 steps
+// (bench/README.md, "Contention"). A probe's steps replace what was known of
+// that size, since the machine may have changed. Probes come PROBE_FIRST
+// steps after the choice changes, then 4 times as far apart each time up to
+// PROBE_EVERY (8, 32, 128, 512): a switch caused by a passing burst is
+// undone within a few steps, and a steady machine pays 3 steps in 512 (W1
+// on an idle machine: 3 x 0.7 / 512 = 0.4% of a step's time). Why not only a better barrier:
+// with a busy process on each core, exactly two threads with the sleeping
+// barrier reached 0.33x one thread's speed (bench/README.md, "Contention");
+// no barrier makes a step fast whose partner thread is not running.
+#define PROBE_FIRST 8
+#define PROBE_EVERY 512
+#define PROBE_STEPS 3
+
+void bp_team_init(bp_team_chooser *c, int team) {
+    memset(c, 0, sizeof *c);
+    c->team = c->last_team = team;
+    c->probe_at = c->probe_every = PROBE_FIRST;
 }
 
-// Records the step's time for its team size (after team_for_step).
-static void team_step_done(bp_trainer *tr, int team, size_t n, double seconds) {
-    if (!tr->adaptive) return;
-    int k = team > 1;
-    if (team == tr->last_team) { // the first step on a size is not typical
-        double x = seconds / (double)n;
-        tr->row_s[k] = tr->row_s[k] > 0.0 ? 0.7 * tr->row_s[k] + 0.3 * x : x;
+// The median of a size's recorded times (at least one).
+static double team_row_s(const bp_team_chooser *c, int k) {
+    unsigned n = c->n_timed[k] < BP_TEAM_HISTORY ? c->n_timed[k] : BP_TEAM_HISTORY;
+    double v[BP_TEAM_HISTORY];
+    for (unsigned i = 0; i < n; i++) { // insertion sort of at most 5
+        unsigned j = i;
+        for (; j > 0 && v[j - 1] > c->row_s[k][i]; j--) v[j] = v[j - 1];
+        v[j] = c->row_s[k][i];
     }
-    tr->last_team = team;
-    if (tr->probe_left && --tr->probe_left == 0) tr->probe_at = tr->step + PROBE_EVERY;
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+int bp_team_choose(bp_team_chooser *c, uint64_t step) {
+    if (c->probe_left == 0 && step >= c->probe_at) {
+        c->probe_left = PROBE_STEPS;
+        c->probe_alone = !c->alone;
+        c->n_timed[!c->probe_alone] = 0; // only the probe's times count
+    }
+    int one = c->probe_left ? c->probe_alone : c->alone;
+    return one ? 1 : c->team;
+}
+
+void bp_team_timed(bp_team_chooser *c, uint64_t step, int team, size_t rows, double seconds) {
+    int k = team > 1;
+    if (team == c->last_team) // the first step on a size is not typical
+        c->row_s[k][c->n_timed[k]++ % BP_TEAM_HISTORY] = seconds / (double)(rows ? rows : 1);
+    c->last_team = team;
+    if (c->n_timed[0] && c->n_timed[1]) {
+        int alone = team_row_s(c, 0) < team_row_s(c, 1);
+        if (alone != c->alone) { // the machine changed: look again soon
+            c->alone = alone;
+            c->probe_every = PROBE_FIRST;
+            if (!c->probe_left) c->probe_at = step + PROBE_FIRST;
+        }
+    }
+    if (c->probe_left && --c->probe_left == 0) {
+        c->probe_at = step + c->probe_every;
+        c->probe_every = c->probe_every * 4 < PROBE_EVERY ? c->probe_every * 4 : PROBE_EVERY;
+    }
 }
 
 // Adam's parameters for the coming update (bias corrections of step + 1).
@@ -1050,7 +1077,7 @@ static bp_status run_step(bp_trainer *tr, size_t n) {
     if (batch_y) tr->src_y = batch_y + lo * n_out;
     set_adam(tr);
     int strict = tr->opt.strict_ieee || tr->net->strict_ieee;
-    int team_now = team_for_step(tr);
+    int team_now = tr->adaptive ? bp_team_choose(&tr->chooser, tr->step) : tr->team;
     if (team_now == 1 && tr->team > 1) tr->steps_alone++;
     double t0 = now_s();
 #pragma omp parallel num_threads(team_now) if (team_now > 1)
@@ -1068,7 +1095,7 @@ static bp_status run_step(bp_trainer *tr, size_t n) {
         step_body(tr, hi - lo, t, team);
         bp_fpmode_restore(mode);
     }
-    team_step_done(tr, team_now, hi > lo ? hi - lo : 1, now_s() - t0);
+    if (tr->adaptive) bp_team_timed(&tr->chooser, tr->step, team_now, hi - lo, now_s() - t0);
     tr->src_idx = batch_idx;
     tr->src_x = batch_x;
     tr->src_y = batch_y;
