@@ -41,7 +41,8 @@ static const char predict_usage[] =
     "applied), followed by the predicted class for classifiers (softmax output,\n"
     "or one sigmoid output thresholded at 0.5): its name when the model stores\n"
     "class names, else its number. The output has a header line when the input\n"
-    "had one.\n"
+    "had one: id, the outputs (a softmax classifier's named after its classes\n"
+    "when the model stores their names, else out0, out1, ...) and class.\n"
     "\n"
     "  --input PATH          the features (\"-\" = stdin)\n"
     "  -o, --output PATH     where to write (default: stdout)\n"
@@ -451,8 +452,15 @@ int cmd_predict(int argc, char **argv) {
         goto done;
     }
     if (ds.had_header) {
+        // A softmax classifier's probability columns are named after its
+        // classes when the model has their names, else out0, out1, ...
+        int named = classifier && n_out > 1 && bp_net_n_class_names(net) == n_out;
         if (ds.ids) fputs("id,", out);
-        for (uint32_t j = 0; j < n_out; j++) fprintf(out, "%sout%u", j ? "," : "", j);
+        for (uint32_t j = 0; j < n_out; j++) {
+            if (j) fputc(',', out);
+            if (named) put_csv_cell(out, bp_net_class_name(net, j));
+            else fprintf(out, "out%u", j);
+        }
         fputs(classifier ? ",class\n" : "\n", out);
     }
     for (size_t i = 0; i < n; i++) {
