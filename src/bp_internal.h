@@ -197,7 +197,8 @@ BP_INTERNAL void bp_csv_set_limits(size_t max_lines, uint64_t max_bytes);
 #define BP_TEAM_HISTORY 5
 typedef struct bp_team_chooser {
     int team;             // the team's size (more than one)
-    double row_s[2][BP_TEAM_HISTORY]; // the last steps' seconds per row, one thread [0] and the team [1] (rings)
+    // The last steps' seconds per row, one thread [0] and the team [1] (rings).
+    double row_s[2][BP_TEAM_HISTORY];
     unsigned n_timed[2];  // times recorded per size since its ring was last emptied
     int last_team;        // the previous step's team size
     int alone;            // the size measured faster: one thread (1) or the team (0)

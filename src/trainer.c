@@ -992,10 +992,11 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
 // steps after the choice changes, then 4 times as far apart each time up to
 // PROBE_EVERY (8, 32, 128, 512): a switch caused by a passing burst is
 // undone within a few steps, and a steady machine pays 3 steps in 512 (W1
-// on an idle machine: 3 x 0.7 / 512 = 0.4% of a step's time). Why not only a better barrier:
-// with a busy process on each core, exactly two threads with the sleeping
-// barrier reached 0.33x one thread's speed (bench/README.md, "Contention");
-// no barrier makes a step fast whose partner thread is not running.
+// on an idle machine: 3 x 0.7 / 512 = 0.4% of a step's time).
+// Why not only a better barrier: with a busy process on each core, exactly
+// two threads with the sleeping barrier reached 0.33x one thread's speed
+// (bench/README.md, "Contention"); no barrier makes a step fast whose
+// partner thread is not running.
 #define PROBE_FIRST 8
 #define PROBE_EVERY 512
 #define PROBE_STEPS 3
