@@ -989,10 +989,11 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
 // one such step sent W1's team of two to one thread for the next 170 steps
 // (bench/README.md, "Contention"). A probe's steps replace what was known of
 // that size, since the machine may have changed. Probes come PROBE_FIRST
-// steps after the choice changes, then 4 times as far apart each time up to
-// PROBE_EVERY (8, 32, 128, 512): a switch caused by a passing burst is
-// undone within a few steps, and a steady machine pays 3 steps in 512 (W1
-// on an idle machine: 3 x 0.7 / 512 = 0.4% of a step's time).
+// steps after the start and after each change of choice, then 4 times as
+// far apart each time up to PROBE_EVERY (8, 32, 128, 512): a switch caused
+// by a passing burst is undone within a few steps, and a steady machine
+// pays 3 steps in 512 (W1 on an idle machine: 3 x 0.7 / 512 = 0.4% of a
+// step's time).
 // Why not only a better barrier: with a busy process on each core, exactly
 // two threads with the sleeping barrier reached 0.33x one thread's speed
 // (bench/README.md, "Contention"); no barrier makes a step fast whose
@@ -1004,7 +1005,8 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
 void bp_team_init(bp_team_chooser *c, int team) {
     memset(c, 0, sizeof *c);
     c->team = c->last_team = team;
-    c->probe_at = c->probe_every = PROBE_FIRST;
+    c->probe_at = PROBE_FIRST;
+    c->probe_every = 4 * PROBE_FIRST; // from the end of the first probe to the second
 }
 
 // The median of a size's recorded times (at least one).
@@ -1038,8 +1040,11 @@ void bp_team_timed(bp_team_chooser *c, uint64_t step, int team, size_t rows, dou
         int alone = team_row_s(c, 0) < team_row_s(c, 1);
         if (alone != c->alone) { // the machine changed: look again soon
             c->alone = alone;
-            c->probe_every = PROBE_FIRST;
-            if (!c->probe_left) c->probe_at = step + PROBE_FIRST;
+            c->probe_every = PROBE_FIRST; // after the probe under way, if any
+            if (!c->probe_left) {
+                c->probe_at = step + PROBE_FIRST;
+                c->probe_every = 4 * PROBE_FIRST;
+            }
         }
     }
     if (c->probe_left && --c->probe_left == 0) {

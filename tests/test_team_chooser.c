@@ -45,10 +45,10 @@ static machine idle_with_hiccups(uint64_t s) {
 }
 
 // Probes that start before step n when the choice never changes: the first
-// at step 8, then 8, 32, 128, 512, 512, ... steps after the end of the previous one.
+// at step 8, then 32, 128, 512, 512, ... steps after the end of the previous one.
 static unsigned probes_before(uint64_t n) {
     unsigned count = 0;
-    for (uint64_t at = 8, every = 8; at < n; every = every * 4 < 512 ? every * 4 : 512) {
+    for (uint64_t at = 8, every = 32; at < n; every = every * 4 < 512 ? every * 4 : 512) {
         count++;
         at += 2 + every;
     }
