@@ -869,6 +869,11 @@ Test(cli, summary_table, .init = make_tmpdir, .fini = cleanup) {
     cr_expect(strstr(r.out, "total                                            42        10            52\n") != NULL,
               "%s", r.out);
     cr_expect_eq(bp_net_n_params(net), 52);
+    // No input scaling: the summary says the inputs are used as given and
+    // what that means for a model trained on IDX images.
+    cr_expect(strstr(r.out, "scaling:  inputs none (used as given)\n"
+                            "          (a model trained on IDX images takes pixel values / 255)\n") != NULL,
+              "%s", r.out);
     result_free(&r);
     r = RUN("summary", tpath("nope.bpm"));
     expect_error(r, 1, "nope.bpm: cannot open", "missing model");

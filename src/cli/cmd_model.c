@@ -100,6 +100,9 @@ static void print_file_facts(const char *path, const bp_net *net) {
     const float *off, *sc;
     bp_scale in = bp_net_input_scaling(net, &off, &sc);
     print_scaling("scaling:  inputs", in, off, sc, n_in);
+    // The IDX loader divides pixels by 255 and stores no scaling: say so,
+    // or a CSV of raw pixels given to predict would be silently wrong.
+    if (in == BP_SCALE_NONE) fputs("\n          (a model trained on IDX images takes pixel values / 255)", stdout);
     bp_scale out = bp_net_output_scaling(net, &off, &sc);
     if (out != BP_SCALE_NONE) {
         putchar('\n');
