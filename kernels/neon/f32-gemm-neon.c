@@ -17,10 +17,10 @@
 // element falls (splitting a product across threads is bit-identical).
 #include <arm_neon.h>
 #include <math.h>
-#include <string.h>
 
 #include "gemm-neon.h"
 #include "generic/bf16-round.h"
+#include "generic/gemm-edge.h"
 #include "ukernels.h"
 
 enum {
@@ -141,18 +141,11 @@ static void tile(size_t mr, size_t nr, size_t kc, const float *pa, const float *
         tile_8x12(kc, pa, pb, c, c_rs, load, bias);
         return;
     }
-    // Edge: the same kernel on a zero-padded copy, so the valid elements go
-    // through exactly the same operations as in a full tile.
+    // Edge: the same kernel on a zero-padded copy (generic/gemm-edge.h).
     float tmp[MR * NR], bias_pad[NR];
-    memset(tmp, 0, sizeof tmp);
-    if (load)
-        for (size_t r = 0; r < mr; r++) memcpy(tmp + r * NR, c + r * c_rs, nr * sizeof(float));
-    if (bias) {
-        memset(bias_pad, 0, sizeof bias_pad);
-        memcpy(bias_pad, bias, nr * sizeof(float));
-    }
-    tile_8x12(kc, pa, pb, tmp, NR, load, bias ? bias_pad : NULL);
-    for (size_t r = 0; r < mr; r++) memcpy(c + r * c_rs, tmp + r * NR, nr * sizeof(float));
+    const float *tbias = bp_gemm_edge_in(mr, nr, MR, NR, c, c_rs, load, bias, tmp, bias_pad);
+    tile_8x12(kc, pa, pb, tmp, NR, load, tbias);
+    bp_gemm_edge_out(mr, nr, NR, tmp, c, c_rs);
 }
 
 // The blocked product; bf16 != 0 rounds both packed blocks (zero-padded
@@ -164,15 +157,7 @@ static void gemm_blocked(size_t m, size_t n, size_t k, const float *a, size_t a_
                          const float *bias, int accumulate, float *ws, int bf16) {
     if (m == 0 || n == 0) return;
     if (k == 0) {
-        // Same first step as the tile: (accumulate ? C : 0) [+ bias].
-        for (size_t i = 0; i < m; i++) {
-            float *ci = c + i * c_rs;
-            for (size_t j = 0; j < n; j++) {
-                float s = accumulate ? ci[j] : 0.0f;
-                if (bias) s += bias[j];
-                ci[j] = s;
-            }
-        }
+        bp_gemm_k0(m, n, c, c_rs, bias, accumulate);
         return;
     }
     float *pa = ws, *pb = ws + (size_t)MC * KC; // BP_GEMM_NEON_WS_FLOATS in all

@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "generic/bf16-round.h"
+#include "generic/gemm-edge.h"
 #include "neon/gemm-neon.h"
 #include "ukernels.h"
 
@@ -156,15 +157,9 @@ static void tile(size_t mr, size_t nr, size_t kq, const uint16_t *pa, const uint
         return;
     }
     float tmp[MR * NR], bias_pad[NR];
-    memset(tmp, 0, sizeof tmp);
-    if (load)
-        for (size_t r = 0; r < mr; r++) memcpy(tmp + r * NR, c + r * c_rs, nr * sizeof(float));
-    if (bias) {
-        memset(bias_pad, 0, sizeof bias_pad);
-        memcpy(bias_pad, bias, nr * sizeof(float));
-    }
-    tile_8x12(kq, pa, pb, tmp, NR, load, bias ? bias_pad : NULL);
-    for (size_t r = 0; r < mr; r++) memcpy(c + r * c_rs, tmp + r * NR, nr * sizeof(float));
+    const float *tbias = bp_gemm_edge_in(mr, nr, MR, NR, c, c_rs, load, bias, tmp, bias_pad);
+    tile_8x12(kq, pa, pb, tmp, NR, load, tbias);
+    bp_gemm_edge_out(mr, nr, NR, tmp, c, c_rs);
 }
 
 void bp_f32_gemm_bf16__neonbf16(size_t m, size_t n, size_t k, const float *a, size_t a_rs,
@@ -172,13 +167,7 @@ void bp_f32_gemm_bf16__neonbf16(size_t m, size_t n, size_t k, const float *a, si
                                 size_t c_rs, const float *bias, int accumulate, float *ws) {
     if (m == 0 || n == 0) return;
     if (k == 0) {
-        // The tile's first step alone: (accumulate ? C : 0) [+ bias].
-        for (size_t i = 0; i < m; i++)
-            for (size_t j = 0; j < n; j++) {
-                float s = accumulate ? c[i * c_rs + j] : 0.0f;
-                if (bias) s += bias[j];
-                c[i * c_rs + j] = s;
-            }
+        bp_gemm_k0(m, n, c, c_rs, bias, accumulate);
         return;
     }
     uint16_t *pa = (uint16_t *)(void *)ws, *pb = pa + (size_t)MC * KC;
