@@ -87,7 +87,9 @@ run_one() { # build name, threads (0: the library's default, all cores) -> "samp
   [ "$2" = 0 ] && [ "$1" = base ] && team=(--threads 2) # the baseline's default was a fixed team
   # alone_steps: timed steps the adaptive team ran on one thread (trees before it: absent, "-").
   "${bin[$1]}" --workload W1 --batch 128 "${team[@]}" --epochs "$epochs" --samples "$samples" |
-    sed -n '/^RESULT /{s/.*samples_per_s=\([0-9.]*\).*/\1 -&/; s/ -.*alone_steps=\([0-9]*\).*/ \1/; s/ -RESULT.*/ -/; p}'
+    awk '/^RESULT / { s = a = "-"
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "samples_per_s") s = kv[2]; if (kv[1] == "alone_steps") a = kv[2] }
+      print s, a }'
 }
 
 label() { if [ "$1" = 0 ]; then echo all; else echo "$1"; fi; }
