@@ -46,6 +46,29 @@ typedef void (*bp_f32_gemm_fn)(size_t m, size_t n, size_t k, const float *a, siz
                                size_t a_cs, const float *b, size_t b_rs, size_t b_cs, float *c,
                                size_t c_rs, const float *bias, int accumulate, float *ws);
 
+/** The bf16 panels of a k x n matrix B, as the bf16 mode's products read
+ *  it: ceil(n/16) panels of 16 columns, each ceil(k/2) rows of 16 32-bit
+ *  words; word j of row q of panel p, at [(p*ceil(k/2) + q)*16 + j], holds
+ *  B(2q, 16p+j) rounded to bfloat16 in its low half and B(2q+1, 16p+j) in
+ *  its high half (gemm_bf16's rounding), 0 past k or n. A layer's weights
+ *  W (n_out x n_in) have two: "forward" panels of B = Wᵀ (k = n_in,
+ *  n = n_out) and "data-gradient" panels of B = W (k = n_out, n = n_in).
+ *
+ *  Writes both for rows [r0, r1) of W (r0 a multiple of 16; r1 is clamped
+ *  to n_out), including the zero padding those rows own: every thread can
+ *  pack its own rows at once. */
+typedef void (*bp_bf16_pack_weights_fn)(const float *w, size_t n_out, size_t n_in, size_t r0,
+                                        size_t r1, uint32_t *fwd, uint32_t *bwd);
+
+/** gemm_bf16 with B given as bf16 panels (bp_bf16_pack_weights_fn) of a
+ *  k x N matrix, b_panels pointing at the panel of its first column (a
+ *  multiple of 16) and n <= the columns from there: the same result, bit
+ *  for bit, without converting B again. ws as for gemm. */
+typedef void (*bp_f32_gemm_bf16_panels_fn)(size_t m, size_t n, size_t k, const float *a,
+                                           size_t a_rs, size_t a_cs, const uint32_t *b_panels,
+                                           float *c, size_t c_rs, const float *bias,
+                                           int accumulate, float *ws);
+
 /** sum_i x[i]*y[i]. */
 typedef float (*bp_f32_dot_fn)(size_t n, const float *x, const float *y);
 
@@ -149,6 +172,13 @@ typedef struct bp_kernel_table {
 
     bp_f32_sgd_fn sgd;   /**< SGD / momentum / Nesterov update */
     bp_f32_adam_fn adam; /**< Adam / AdamW update */
+
+    /** The bf16 weights' panels, where gemm_bf16 has a product on them
+     *  ("avx512bf16"); NULL elsewhere (the trainer then calls gemm_bf16
+     *  on W). */
+    bp_bf16_pack_weights_fn bf16_pack_weights;
+    /** gemm_bf16 on those panels; NULL where bf16_pack_weights is. */
+    bp_f32_gemm_bf16_panels_fn gemm_bf16_panels;
 } bp_kernel_table;
 
 /** The kernel table of an instruction set. Thread-safe.

@@ -73,6 +73,14 @@ void bp_f32_gemm_bf16__avx512bf16(size_t m, size_t n, size_t k, const float *a, 
                                   size_t a_cs, const float *b, size_t b_rs, size_t b_cs,
                                   float *c, size_t c_rs, const float *bias, int accumulate,
                                   float *ws);
+// ... and its product on the weights' bf16 panels, with their packer
+// (bf16_pack_weights and gemm_bf16_panels of that table).
+void bp_bf16_pack_weights__avx512bf16(const float *w, size_t n_out, size_t n_in, size_t r0,
+                                      size_t r1, uint32_t *fwd, uint32_t *bwd);
+void bp_f32_gemm_bf16_panels__avx512bf16(size_t m, size_t n, size_t k, const float *a,
+                                         size_t a_rs, size_t a_cs, const uint32_t *b_panels,
+                                         float *c, size_t c_rs, const float *bias,
+                                         int accumulate, float *ws);
 // The Arm FEAT_BF16 product (kernels/neonbf16/, BFMMLA): gemm_bf16 of the
 // neon table on CPUs with HWCAP2_BF16.
 void bp_f32_gemm_bf16__neonbf16(size_t m, size_t n, size_t k, const float *a, size_t a_rs,

@@ -55,6 +55,8 @@ void bp_kernel_table_init_scalar(bp_kernel_table *t) {
     t->dot = bp_f32_dot__scalar;
     t->gemm_bf16 = bp_f32_gemm_bf16__scalar;
     t->bf16_kernels = "float fma";
+    t->bf16_pack_weights = NULL; // gemm_bf16 converts W itself
+    t->gemm_bf16_panels = NULL;
     SET_ELEMENTWISE(t, scalar);
     t->act_fwd[BP_ACT_SOFTMAX] = NULL; // a row kernel (softmax), fused in the losses
     t->act_bwd[BP_ACT_SOFTMAX] = NULL;
@@ -85,6 +87,8 @@ void bp_kernel_table_init_avx512(bp_kernel_table *t) {
     if (bp_cpu_detect() & BP_CPU_AVX512BF16) {
         t->gemm_bf16 = bp_f32_gemm_bf16__avx512bf16;
         t->bf16_kernels = "avx512bf16";
+        t->bf16_pack_weights = bp_bf16_pack_weights__avx512bf16;
+        t->gemm_bf16_panels = bp_f32_gemm_bf16_panels__avx512bf16;
     }
 #endif
 }

@@ -58,6 +58,16 @@ struct bp_trainer {
     float *loss_rows;    // cap
     uint8_t *correct;    // cap: per-row classification hit
     float *gemm_ws;      // team x gemm_ws_floats
+    // bf16 mode where the kernels have bf16 panels (bp_kernel_table
+    // .gemm_bf16_panels), else NULL: every layer's weights as forward and
+    // data-gradient panels, written at the start of each step (step_body).
+    uint32_t *w16;
+    uint32_t *w16_fwd[BP_MAX_LAYERS], *w16_bwd[BP_MAX_LAYERS];
+    // Layer l's panels hold its weights: set when a step's update converted
+    // them (update_layer), cleared whenever the caller may have written the
+    // weights since (run_step's keep_panels).
+    uint8_t w16_current[BP_MAX_LAYERS];
+    int step_team;       // the team of the last step (thread 0 records it)
     size_t *order;       // shuffle permutation, sized on first epoch use
     size_t order_n;
     bp_rng rng;          // shuffling
@@ -211,11 +221,36 @@ void bp_trainer_destroy(bp_trainer *tr) {
     bp_free(tr->loss_rows);
     bp_free(tr->correct);
     bp_free(tr->gemm_ws);
+    bp_free(tr->w16);
     bp_free(tr->order);
     bp_free(tr->phase_s);
     bp_free(tr->chunks);
     if (tr->comb && tr->comb->destroy) tr->comb->destroy(tr->comb->ctx);
     bp_free(tr);
+}
+
+// Words of the bf16 panels of a k x n matrix (bp_bf16_pack_weights_fn).
+static size_t panel_words(size_t k, size_t n) { return (n + 15) / 16 * 16 * ((k + 1) / 2); }
+
+// One block for every layer's two sets of panels; 0 if out of memory.
+static int alloc_weight_panels(bp_trainer *tr) {
+    const bp_net *net = tr->net;
+    size_t total = 0;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const struct bp_layer *Ly = &net->layers[l];
+        total += panel_words(Ly->n_in, Ly->n_out) + panel_words(Ly->n_out, Ly->n_in);
+    }
+    tr->w16 = bp_alloc_hot(total, sizeof(uint32_t));
+    if (!tr->w16) return 0;
+    uint32_t *p = tr->w16;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const struct bp_layer *Ly = &net->layers[l];
+        tr->w16_fwd[l] = p;
+        p += panel_words(Ly->n_in, Ly->n_out);
+        tr->w16_bwd[l] = p;
+        p += panel_words(Ly->n_out, Ly->n_in);
+    }
+    return 1;
 }
 
 bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer **out) {
@@ -260,6 +295,10 @@ bp_status bp_trainer_create(bp_net *net, const bp_train_options *opt, bp_trainer
     if (adam || momentum) tr->state1 = bp_alloc_hot(net->params_floats, sizeof(float));
     if (adam) tr->state2 = bp_alloc_hot(net->params_floats, sizeof(float));
     tr->gemm_ws = bp_alloc_hot(bp_mul_size((size_t)tr->team, tr->k->gemm_ws_floats + 16, &ok), sizeof(float));
+    // The panels start every 16 columns; the products split columns at
+    // multiples of f32_lanes (split_2d).
+    int panels = opt->precision == BP_PRECISION_BF16 && tr->k->gemm_bf16_panels && tr->k->f32_lanes % 16 == 0;
+    if (panels) ok &= alloc_weight_panels(tr);
     if (!ok || !tr->grads || ((adam || momentum) && !tr->state1) || (adam && !tr->state2) || !tr->gemm_ws) {
         bp_trainer_destroy(tr);
         return bp_fail(BP_STATUS_OUT_OF_MEMORY, "bp_trainer_create: cannot allocate the optimizer's memory");
@@ -520,13 +559,17 @@ static void split_2d(const bp_trainer *tr, size_t m, size_t n, size_t min_cols, 
 
 // The weight-gradient product dW (out x in) splits by rows of W when it
 // can, so each thread owns whole rows: its share of the optimizer update is
-// then one contiguous run, in its own cache.
+// then one contiguous run, in its own cache. With the bf16 panels the rows
+// go in sixteens, whole forward panels, so that the thread converts the rows
+// it updated while they are in its cache (update_layer).
+static size_t dw_rows(const bp_trainer *tr) { return tr->w16 ? 16 : tr->k->gemm_mr; }
+
 static void split_dw(const bp_trainer *tr, size_t m, size_t n, int t, int team, size_t *r0,
                      size_t *r1, size_t *c0, size_t *c1) {
-    if (m >= (size_t)team * 2 * tr->k->gemm_mr) {
+    if (m >= (size_t)team * 2 * dw_rows(tr)) {
         *c0 = 0;
         *c1 = n;
-        bp_split(m, tr->k->gemm_mr, team, t, r0, r1);
+        bp_split(m, dw_rows(tr), team, t, r0, r1);
     } else {
         split_2d(tr, m, n, 2 * tr->k->gemm_nr, t, team, r0, r1, c0, c1);
     }
@@ -676,27 +719,31 @@ static void update_layer(bp_trainer *tr, size_t l, int t, int team, float scale)
     const struct bp_layer *Ly = &net->layers[l];
     size_t r0, r1, c0, c1, in = Ly->n_in;
     split_dw(tr, Ly->n_out, in, t, team, &r0, &r1, &c0, &c1);
-    size_t b0, b1;
-    bp_split(Ly->n_out, 16, team, t, &b0, &b1);
-    // Runs of contiguous parameters: whole rows when the block spans them.
     size_t w_off = (size_t)(Ly->w - net->params), b_off = (size_t)(Ly->b - net->params);
-    int whole_rows = c0 == 0 && c1 == in;
-    size_t runs = whole_rows ? 1 : r1 - r0;
-    for (size_t i = 0; i <= runs; i++) {
-        size_t off, len;
-        if (i == runs) { // the bias share
-            off = b_off + b0;
-            len = b1 - b0;
-        } else if (whole_rows) {
-            off = w_off + r0 * in;
-            len = (r1 - r0) * in;
-        } else {
-            off = w_off + (r0 + i) * in + c0;
-            len = c1 - c0;
+    if (c0 == 0 && c1 == in) {
+        // Whole rows: one run, or sixteen rows at a time, each converted
+        // to the bf16 panels right after its update (64 KiB of a
+        // 1024-wide layer: still in L1/L2).
+        size_t piece = tr->w16 ? 16 : r1 - r0;
+        for (size_t r = r0; r < r1; r += piece) {
+            size_t re = r1 - r < piece ? r1 : r + piece;
+            optimizer_run(tr, w_off + r * in, (re - r) * in, scale);
+            if (tr->w16)
+                tr->k->bf16_pack_weights(Ly->w, Ly->n_out, in, r, re, tr->w16_fwd[l], tr->w16_bwd[l]);
         }
-        if (len == 0) continue;
-        optimizer_run(tr, off, len, scale);
+    } else {
+        for (size_t r = r0; r < r1; r++)
+            if (c1 > c0) optimizer_run(tr, w_off + r * in + c0, c1 - c0, scale);
     }
+    size_t b0, b1; // the bias share
+    bp_split(Ly->n_out, 16, team, t, &b0, &b1);
+    if (b1 > b0) optimizer_run(tr, b_off + b0, b1 - b0, scale);
+}
+
+// Whether update_layer converts layer l's weights to its panels, on a
+// team of `team` threads: when every thread updates whole rows.
+static int update_packs(const bp_trainer *tr, size_t l, int team) {
+    return tr->w16 && tr->net->layers[l].n_out >= (size_t)team * 2 * dw_rows(tr);
 }
 
 // dW for weight rows [m0, m1) of layer l, thread t's share: the rows of W
@@ -739,8 +786,13 @@ static void layer_data_grad(bp_trainer *tr, size_t l, size_t n, const float *dz,
     size_t r0, r1, c0, c1;
     split_2d(tr, n, Ly->n_in, 2 * k->gemm_nr, t, team, &r0, &r1, &c0, &c1);
     if (r0 < r1 && c0 < c1) {
-        tr->gemm(r1 - r0, c1 - c0, Ly->n_out, dz + r0 * Ly->n_out, Ly->n_out, 1, Ly->w + c0,
-                Ly->n_in, 1, da + r0 * Ly->n_in + c0, Ly->n_in, NULL, 0, ws);
+        if (tr->w16) // c0: a multiple of 16, as in the forward pass
+            k->gemm_bf16_panels(r1 - r0, c1 - c0, Ly->n_out, dz + r0 * Ly->n_out, Ly->n_out, 1,
+                                tr->w16_bwd[l] + panel_words(Ly->n_out, c0),
+                                da + r0 * Ly->n_in + c0, Ly->n_in, NULL, 0, ws);
+        else
+            tr->gemm(r1 - r0, c1 - c0, Ly->n_out, dz + r0 * Ly->n_out, Ly->n_out, 1, Ly->w + c0,
+                     Ly->n_in, 1, da + r0 * Ly->n_in + c0, Ly->n_in, NULL, 0, ws);
         size_t w = Ly->n_in;
         const struct bp_layer *P = &net->layers[l - 1];
         uint64_t seed = tr->d[l - 1] ? dropout_seed(tr, l - 1) : 0;
@@ -863,6 +915,17 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
         }
         if (net->in_offset) bp_scale_rows(x + r * n_in, x + r * n_in, 1, n_in, net->in_offset, net->in_scale);
     }
+    // In bf16 mode each thread converts its share of the weights to the
+    // panels the products read, for every layer the last step's update did
+    // not convert (or the caller may have written since: bp_net_weights).
+    if (t == 0) tr->step_team = team;
+    if (tr->w16)
+        for (size_t l = 0; l < L; l++) {
+            if (tr->w16_current[l]) continue;
+            const struct bp_layer *Ly = &net->layers[l];
+            bp_split(Ly->n_out, 16, team, t, &r0, &r1);
+            k->bf16_pack_weights(Ly->w, Ly->n_out, Ly->n_in, r0, r1, tr->w16_fwd[l], tr->w16_bwd[l]);
+        }
     bp_split(n, 1, team, t, &r0, &r1);
     for (size_t r = r0; r < r1; r++) {
         if (tr->src_data)
@@ -883,9 +946,15 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
         // vectors (batch 32, 128-unit layer: 11-13 instead of 15-17 us).
         split_2d(tr, n, Ly->n_out, 2 * k->f32_lanes, t, team, &r0, &r1, &c0, &c1);
         if (r0 < r1 && c0 < c1) {
-            tr->gemm(r1 - r0, c1 - c0, Ly->n_in, layer_input(tr, l, t) + r0 * Ly->n_in, Ly->n_in, 1,
-                    Ly->w + c0 * Ly->n_in, 1, Ly->n_in, tr->z[l] + r0 * Ly->n_out + c0, Ly->n_out,
-                    Ly->b + c0, 0, ws);
+            const float *in = layer_input(tr, l, t) + r0 * Ly->n_in;
+            float *z = tr->z[l] + r0 * Ly->n_out + c0;
+            if (tr->w16) // c0: a multiple of f32_lanes (16), as the panels need
+                k->gemm_bf16_panels(r1 - r0, c1 - c0, Ly->n_in, in, Ly->n_in, 1,
+                                    tr->w16_fwd[l] + panel_words(Ly->n_in, c0), z, Ly->n_out,
+                                    Ly->b + c0, 0, ws);
+            else
+                tr->gemm(r1 - r0, c1 - c0, Ly->n_in, in, Ly->n_in, 1, Ly->w + c0 * Ly->n_in, 1,
+                         Ly->n_in, z, Ly->n_out, Ly->b + c0, 0, ws);
             act_block(tr, l, r0, r1, c0, c1);
         }
         barrier(tr, team, &pc);
@@ -1065,8 +1134,10 @@ static void set_adam(bp_trainer *tr) {
 
 // One step over n rows, from x/y arrays or (data, idx). Returns status.
 // On several processes (tr->comb) the step runs on this process's rows
-// of the batch only.
-static bp_status run_step(bp_trainer *tr, size_t n) {
+// of the batch only. keep_panels: no caller code has run since the last
+// step (epoch_run's loop), so the bf16 panels its update wrote are current.
+static bp_status run_step(bp_trainer *tr, size_t n, int keep_panels) {
+    if (!keep_panels) memset(tr->w16_current, 0, sizeof tr->w16_current);
     tr->step_failed = 0;
     tr->bad_row = SIZE_MAX;
     tr->batch_n = n;
@@ -1102,6 +1173,9 @@ static bp_status run_step(bp_trainer *tr, size_t n) {
         bp_fpmode_restore(mode);
     }
     if (tr->adaptive) bp_team_timed(&tr->chooser, tr->step, team_now, hi - lo, now_s() - t0);
+    int updated = tr->bad_row == SIZE_MAX && !tr->step_failed && !tr->grads_only;
+    for (size_t l = 0; l < tr->net->n_layers; l++)
+        tr->w16_current[l] = (uint8_t)(updated && update_packs(tr, l, tr->step_team));
     tr->src_idx = batch_idx;
     tr->src_x = batch_x;
     tr->src_y = batch_y;
@@ -1136,7 +1210,7 @@ bp_status bp_trainer_step(bp_trainer *tr, const float *x, const float *y, size_t
     tr->src_data = NULL;
     tr->src_idx = NULL;
     tr->grads_ready = 0;
-    st = run_step(tr, n);
+    st = run_step(tr, n, 0);
     if (loss_out) *loss_out = (float)tr->batch_loss;
     return st;
 }
@@ -1279,10 +1353,12 @@ static bp_status epoch_run(bp_trainer *tr, const bp_data *d, double t_start, dou
     size_t B = tr->opt.batch_size, batches = (d->n + B - 1) / B, hits = 0, seen = 0;
     double loss_sum = 0.0, t0 = now_s();
     tr->src_data = d;
+    int keep_panels = 0; // none before the first step or after a progress call
     for (size_t b = 0; b < batches; b++) {
         size_t r0 = b * B, n = d->n - r0 < B ? d->n - r0 : B;
         tr->src_idx = tr->order + r0;
-        bp_status st = run_step(tr, n);
+        bp_status st = run_step(tr, n, keep_panels);
+        keep_panels = 1;
         if (st != BP_STATUS_OK) {
             tr->src_data = NULL;
             return bp_fail(st, "epoch %u, batch %zu: %s", tr->epoch + 1, b, bp_last_error());
@@ -1296,6 +1372,7 @@ static bp_status epoch_run(bp_trainer *tr, const bp_data *d, double t_start, dou
                              d->n_classes ? (double)hits / (double)seen : -1.0,
                              dt > 0 ? (double)seen / dt : 0.0, 0, -1.0, -1.0, tr->lr,
                              now_s() - t_start, BP_STATUS_OK, NULL};
+            keep_panels = 0;
             if (o->progress(&p, o->progress_user)) {
                 *stop = 1;
                 break;

@@ -24,6 +24,8 @@
 // kernels. On a CPU with AVX512_BF16 the real one runs too (avx512 table).
 #define BP_X86_EMULATED 1
 #define BP_GEMM_BF16_NAME emulated_gemm_bf16__avx512bf16
+#define BP_GEMM_BF16_PANELS_NAME emulated_gemm_bf16_panels__avx512bf16
+#define BP_BF16_PACK_WEIGHTS_NAME emulated_bf16_pack_weights__avx512bf16
 #include "emul/x86-avx512bf16-emul.h"
 #include "avx512bf16/f32-gemm-bf16-8x48-avx512bf16.c"
 #undef MR
@@ -430,6 +432,8 @@ static bp_kernel_table emulated_bf16_table(void) {
     t.name = "avx512bf16 (emulated)";
     t.bf16_kernels = "avx512bf16";
     t.gemm_bf16 = emulated_gemm_bf16__avx512bf16;
+    t.bf16_pack_weights = emulated_bf16_pack_weights__avx512bf16;
+    t.gemm_bf16_panels = emulated_gemm_bf16_panels__avx512bf16;
     t.gemm_mr = BP_GEMM_AVX512_MR;
     t.gemm_nr = BP_GEMM_AVX512_NR;
     t.gemm_ws_floats = (BP_GEMM_AVX512_WS_FLOATS + 15) / 16 * 16;
@@ -542,6 +546,101 @@ Test(gemm, bf16_avx512bf16_emulated_partition_invariance_bitwise) {
     bp_kernel_table t = emulated_bf16_table();
     for (int o = 0; o < OR_COUNT; o++)
         for (int opt = 0; opt < 4; opt++) partition_case(&t, o, opt & 1, opt >> 1, 1);
+}
+
+// The weights' bf16 panels (bf16_pack_weights, gemm_bf16_panels): the
+// product on them is gemm_bf16's on W, bit for bit, in the forward (B = Wᵀ)
+// and data-gradient (B = W) orientations, from any panel a thread's columns
+// start at, with W packed in row pieces as the trainer's threads pack it;
+// the padding words are zero as the contract says. Shapes: odd and even
+// depths, widths that are no multiple of 16, depth past KC (two blocks),
+// rows past MC.
+static void panels_case(const bp_kernel_table *t, size_t n_out, size_t n_in, size_t m,
+                        size_t piece, uint64_t seed) {
+    size_t kf = (n_in + 1) / 2, kb = (n_out + 1) / 2;
+    size_t fwd_words = (n_out + 15) / 16 * 16 * kf, bwd_words = (n_in + 15) / 16 * 16 * kb;
+    size_t wide = n_in > n_out ? n_in : n_out;
+    float *w = malloc(n_out * n_in * sizeof(float)), *a = malloc(m * wide * sizeof(float));
+    float *bias = malloc(n_out * sizeof(float)), *c0 = malloc(m * wide * sizeof(float));
+    float *c1 = malloc(m * wide * sizeof(float)), *c2 = malloc(m * wide * sizeof(float));
+    uint32_t *fwd = malloc(fwd_words * sizeof(uint32_t)), *bwd = malloc(bwd_words * sizeof(uint32_t));
+    float *ws = aligned_alloc(64, (t->gemm_ws_floats + 16) * sizeof(float));
+    cr_assert(w && a && bias && c0 && c1 && c2 && fwd && bwd && ws);
+    bp_test_fill(w, n_out * n_in, -1.0f, 1.0f, seed);
+    bp_test_fill(a, m * wide, -1.0f, 1.0f, seed + 1);
+    bp_test_fill(bias, n_out, -1.0f, 1.0f, seed + 2);
+    bp_test_fill(c0, m * wide, -1.0f, 1.0f, seed + 3);
+    memset(fwd, 0xA5, fwd_words * sizeof(uint32_t)); // every word must be written
+    memset(bwd, 0xA5, bwd_words * sizeof(uint32_t));
+    for (size_t r = 0; r < n_out; r += piece) t->bf16_pack_weights(w, n_out, n_in, r, r + piece, fwd, bwd);
+    for (size_t p = 0; p < fwd_words; p++) {
+        size_t j = p / (16 * kf) * 16 + p % 16;
+        if (j >= n_out) cr_assert_eq(fwd[p], 0, "%s: forward panel word %zu (row %zu) not zero", t->name, p, j);
+    }
+    for (size_t p = 0; p < bwd_words; p++) {
+        size_t j = p / (16 * kb) * 16 + p % 16, q = p / 16 % kb;
+        if (j >= n_in) cr_assert_eq(bwd[p], 0, "%s: data-gradient panel word %zu (column %zu) not zero", t->name, p, j);
+        else if (2 * q + 1 >= n_out) cr_assert_eq(bwd[p] >> 16, 0, "%s: word %zu: no row 2q+1, high half not zero", t->name, p);
+    }
+    for (size_t j0 = 0; j0 < n_out; j0 += 16 * (1 + n_out / 64)) // the forward product from column j0
+        for (int acc = 0; acc < 2; acc++) {
+            size_t n = n_out - j0;
+            memcpy(c1, c0, m * n_out * sizeof(float));
+            memcpy(c2, c0, m * n_out * sizeof(float));
+            t->gemm_bf16(m, n, n_in, a, n_in, 1, w + j0 * n_in, 1, n_in, c1 + j0, n_out, bias + j0, acc, ws);
+            t->gemm_bf16_panels(m, n, n_in, a, n_in, 1, fwd + j0 / 16 * 16 * kf, c2 + j0, n_out,
+                                bias + j0, acc, ws);
+            cr_assert_eq(memcmp(c1, c2, m * n_out * sizeof(float)), 0,
+                         "%s: forward %zux%zu, batch %zu, from column %zu%s: differs from gemm_bf16",
+                         t->name, n_out, n_in, m, j0, acc ? ", accumulating" : "");
+        }
+    for (size_t j0 = 0; j0 < n_in; j0 += 16 * (1 + n_in / 64)) { // the data gradient from column j0
+        size_t n = n_in - j0;
+        memcpy(c1, c0, m * n_in * sizeof(float));
+        memcpy(c2, c0, m * n_in * sizeof(float));
+        t->gemm_bf16(m, n, n_out, a, n_out, 1, w + j0, n_in, 1, c1 + j0, n_in, NULL, 0, ws);
+        t->gemm_bf16_panels(m, n, n_out, a, n_out, 1, bwd + j0 / 16 * 16 * kb, c2 + j0, n_in, NULL, 0, ws);
+        cr_assert_eq(memcmp(c1, c2, m * n_in * sizeof(float)), 0,
+                     "%s: data gradient %zux%zu, batch %zu, from column %zu: differs from gemm_bf16",
+                     t->name, n_out, n_in, m, j0);
+    }
+    free(w);
+    free(a);
+    free(bias);
+    free(c0);
+    free(c1);
+    free(c2);
+    free(fwd);
+    free(bwd);
+    free(ws);
+}
+
+static void panels_cases(const bp_kernel_table *t) {
+    panels_case(t, 10, 64, 37, 16, 11);     // the output layer: one padded panel
+    panels_case(t, 67, 33, 9, 32, 12);      // odd n_out (a pair without its second row)
+    panels_case(t, 50, 785, 20, 48, 13);    // odd depth past KC: three blocks
+    panels_case(t, 300, 70, 270, 300, 14);  // rows past MC, depth past KC backwards
+}
+
+Test(gemm, bf16_avx512bf16_emulated_weight_panels_bitwise) {
+    bp_kernel_table t = emulated_bf16_table();
+    panels_cases(&t);
+}
+
+Test(gemm, bf16_weight_panels_bitwise) {
+    bp_isa isas[BP_ISA_COUNT];
+    int n = bp_test_supported_isas(isas), tested = 0;
+    for (int i = 0; i < n; i++) {
+        const bp_kernel_table *t = bp_kernel_table_get(isas[i]);
+        cr_assert_eq(t->bf16_pack_weights == NULL, t->gemm_bf16_panels == NULL,
+                     "%s: one of the two panel entries without the other", t->name);
+        cr_assert_eq(t->gemm_bf16_panels != NULL, strcmp(t->bf16_kernels, "avx512bf16") == 0,
+                     "%s: panels where bf16 products are %s", t->name, t->bf16_kernels);
+        if (!t->gemm_bf16_panels) continue;
+        panels_cases(t);
+        tested++;
+    }
+    if (!tested) cr_skip_test("no table with bf16 panels on this CPU");
 }
 
 Test(gemm, partition_invariance_bitwise) {

@@ -138,3 +138,112 @@ Test(train, save_load_predict_bit_identical) {
     bp_net_destroy(net);
     bp_net_destroy(back);
 }
+
+// bf16 training converts the weights to bf16 panels once per step, and
+// inside bp_trainer_fit/run_epoch the update converts them as it writes
+// them. The panels must follow every write the caller may make between
+// steps through bp_net_weights: between bp_trainer_step calls and from
+// the progress callback. Plain SGD (no optimizer state), so a step after a
+// write equals the first step of a new trainer on a copy of the written
+// network; stale panels would compute the forward pass and the data
+// gradient from the weights before the write.
+enum { PANEL_ROWS = 60, PANEL_IN = 40, PANEL_BATCH = 20 };
+static const uint32_t panel_sizes[] = {PANEL_IN, 64, 48, 5}; // 64 and 48 outputs: rows a
+                                                            // thread converts in its update
+static float panel_x[PANEL_ROWS * PANEL_IN], panel_y[PANEL_ROWS * 5];
+
+static bp_train_options panel_options(void) {
+    bp_train_options o = bp_train_options_default();
+    o.loss = BP_LOSS_MSE;
+    o.optimizer = BP_OPT_SGD;
+    o.learning_rate = 0.05f;
+    o.batch_size = PANEL_BATCH;
+    o.epochs = 1;
+    o.shuffle = 0;
+    o.n_threads = 1;
+    o.precision = BP_PRECISION_BF16;
+    return o;
+}
+
+static bp_net *panel_net(void) {
+    static const bp_act acts[] = {BP_ACT_TANH, BP_ACT_TANH, BP_ACT_SIGMOID};
+    bp_test_fill(panel_x, PANEL_ROWS * PANEL_IN, -1.0f, 1.0f, 5);
+    bp_test_fill(panel_y, PANEL_ROWS * 5, 0.0f, 1.0f, 6);
+    return make_net(3, panel_sizes, acts, 9);
+}
+
+// The caller's write: every weight of the first two layers halved.
+static void halve_weights(bp_net *net) {
+    for (size_t l = 0; l < 2; l++) {
+        float *w = bp_net_weights(net, l);
+        for (size_t i = 0; i < (size_t)panel_sizes[l] * panel_sizes[l + 1]; i++) w[i] *= 0.5f;
+    }
+}
+
+static void assert_same_weights(bp_net *a, bp_net *b, const char *what) {
+    for (size_t l = 0; l < 3; l++)
+        cr_assert_eq(memcmp(bp_net_weights(a, l), bp_net_weights(b, l),
+                            (size_t)panel_sizes[l] * panel_sizes[l + 1] * sizeof(float)), 0,
+                     "%s: layer %zu weights differ", what, l + 1);
+}
+
+static void step_batch(bp_trainer *tr, size_t b) {
+    cr_assert_eq(bp_trainer_step(tr, panel_x + b * PANEL_BATCH * PANEL_IN,
+                                 panel_y + b * PANEL_BATCH * 5, PANEL_BATCH, NULL),
+                 BP_STATUS_OK, "%s", bp_last_error());
+}
+
+Test(train, bf16_panels_follow_writes_between_steps) {
+    bp_train_options o = panel_options();
+    bp_net *net = panel_net(), *copy = NULL;
+    bp_trainer *tr = NULL, *fresh = NULL;
+    cr_assert_eq(bp_trainer_create(net, &o, &tr), BP_STATUS_OK, "%s", bp_last_error());
+    step_batch(tr, 0);
+    halve_weights(net);
+    cr_assert_eq(bp_net_clone(net, &copy), BP_STATUS_OK);
+    step_batch(tr, 1);
+    cr_assert_eq(bp_trainer_create(copy, &o, &fresh), BP_STATUS_OK, "%s", bp_last_error());
+    step_batch(fresh, 1);
+    assert_same_weights(net, copy, "a step after writing the weights vs a new trainer");
+    bp_trainer_destroy(tr);
+    bp_trainer_destroy(fresh);
+    bp_net_destroy(net);
+    bp_net_destroy(copy);
+}
+
+static int halve_in_progress(const bp_progress *p, void *user) {
+    if (!p->epoch_end) halve_weights(user); // after batches 1 and 2 of 3
+    return 0;
+}
+
+// The same three batches by bp_trainer_fit (its update converts the
+// weights for the next step) and by bp_trainer_step (converted at the start
+// of every step), once plain and once with the progress callback writing
+// the weights after every batch but the last.
+Test(train, bf16_fit_matches_steps_with_and_without_writes) {
+    bp_data d = {PANEL_ROWS, PANEL_IN, panel_x, 0, NULL, 5, panel_y};
+    for (int writes = 0; writes < 2; writes++) {
+        bp_net *fit_net = panel_net(), *step_net = panel_net();
+        bp_train_options o = panel_options();
+        if (writes) {
+            o.progress = halve_in_progress;
+            o.progress_user = fit_net;
+            o.progress_every = 1;
+        }
+        bp_trainer *tr = NULL;
+        cr_assert_eq(bp_trainer_create(fit_net, &o, &tr), BP_STATUS_OK, "%s", bp_last_error());
+        cr_assert_eq(bp_trainer_fit(tr, &d), BP_STATUS_OK, "%s", bp_last_error());
+        bp_trainer_destroy(tr);
+        o = panel_options();
+        cr_assert_eq(bp_trainer_create(step_net, &o, &tr), BP_STATUS_OK, "%s", bp_last_error());
+        for (size_t b = 0; b < PANEL_ROWS / PANEL_BATCH; b++) {
+            step_batch(tr, b);
+            if (writes && b + 1 < PANEL_ROWS / PANEL_BATCH) halve_weights(step_net);
+        }
+        bp_trainer_destroy(tr);
+        assert_same_weights(fit_net, step_net, writes ? "fit with writes in the progress callback vs steps"
+                                                      : "fit vs steps");
+        bp_net_destroy(fit_net);
+        bp_net_destroy(step_net);
+    }
+}

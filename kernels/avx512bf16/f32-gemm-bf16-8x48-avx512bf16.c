@@ -38,9 +38,12 @@
 #define BP_AS_BH(x) ((__m512bh)(x)) // vector reinterpretations
 #define BP_AS_SI(x) ((__m512i)(x))
 #define BP_GEMM_BF16_NAME bp_f32_gemm_bf16__avx512bf16
+#define BP_GEMM_BF16_PANELS_NAME bp_f32_gemm_bf16_panels__avx512bf16
+#define BP_BF16_PACK_WEIGHTS_NAME bp_bf16_pack_weights__avx512bf16
 #endif
 
 #include "avx512/gemm-avx512.h"
+#include "generic/gemm-edge.h" // bp_gemm_k0
 #include "fma-peak.h"
 #include "ukernels.h"
 
@@ -126,23 +129,26 @@ __attribute__((noinline)) static void convert_block_b(float *wb, size_t nc, size
     }
 }
 
-// The tile (generic/gemm-driver-body.h) on the converted panels: ap holds
-// MR words per pair (the first mr used), bp 16*nv words per pair; each pair
-// is one vdpbf16ps step.
-BP_ALWAYS_INLINE void ukr(const int mr, const int nv, size_t kc, const float *restrict ap_f,
-                          const float *restrict bp_f, float *restrict c, size_t c_rs, size_t w,
-                          int mode, const float *restrict bias) {
+// The tile on converted panels: ap holds MR words per pair (the first mr
+// used); B's vector v of pair q is the 16 words at bp + q*b_qs + v*b_vs.
+// Packed by the driver (generic/gemm-driver-body.h) a B panel keeps its
+// nv vectors side by side (b_vs 16, b_qs 16*nv); the weights' bf16 panels
+// (bp_kernel_table.bf16_pack_weights) keep each 16-column panel whole
+// (b_vs = the panel's size, b_qs 16). Each pair is one vdpbf16ps step.
+BP_ALWAYS_INLINE void ukr_strided(const int mr, const int nv, size_t kc, const float *restrict ap_f,
+                                  const uint32_t *restrict bp, size_t b_vs, size_t b_qs,
+                                  float *restrict c, size_t c_rs, size_t w, int mode,
+                                  const float *restrict bias) {
     const __mmask16 ml = tail_mask(w - (size_t)(nv - 1) * 16);
     const uint32_t *restrict ap = (const uint32_t *)(const void *)ap_f;
-    const uint32_t *restrict bp = (const uint32_t *)(const void *)bp_f;
-    const size_t kc2 = (kc + 1) / 2, bs = (size_t)nv * 16;
+    const size_t kc2 = (kc + 1) / 2;
     __m512 acc[MR][NR / 16];
     tile_load(mr, nv, acc, c, c_rs, ml, mode, bias);
 #pragma GCC unroll 2
     for (size_t q = 0; q < kc2; q++) {
         __m512i b[NR / 16];
 #pragma GCC unroll 4
-        for (int v = 0; v < nv; v++) b[v] = _mm512_loadu_si512(bp + 16 * v);
+        for (int v = 0; v < nv; v++) b[v] = _mm512_loadu_si512(bp + (size_t)v * b_vs);
 #pragma GCC unroll 8
         for (int i = 0; i < mr; i++) {
             __m512bh a = BP_AS_BH(_mm512_set1_epi32((int)ap[i]));
@@ -150,9 +156,178 @@ BP_ALWAYS_INLINE void ukr(const int mr, const int nv, size_t kc, const float *re
             for (int v = 0; v < nv; v++) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], a, BP_AS_BH(b[v]));
         }
         ap += MR;
-        bp += bs;
+        bp += b_qs;
     }
     tile_store(mr, nv, acc, c, c_rs, ml);
 }
 
+BP_ALWAYS_INLINE void ukr(const int mr, const int nv, size_t kc, const float *restrict ap_f,
+                          const float *restrict bp_f, float *restrict c, size_t c_rs, size_t w,
+                          int mode, const float *restrict bias) {
+    ukr_strided(mr, nv, kc, ap_f, (const uint32_t *)(const void *)bp_f, 16, (size_t)nv * 16, c,
+                c_rs, w, mode, bias);
+}
+
 BP_GEMM_ENTRY(BP_GEMM_BF16_NAME, 1)
+
+// ---- The weights' bf16 panels (bf16_pack_weights, gemm_bf16_panels)
+//
+// In bf16 mode every step multiplies by each layer's W twice, as Wᵀ (the
+// forward product) and as W (the data gradient). Packed per call, each
+// thread re-read its share of W from memory and converted it again; the
+// trainer instead converts W once per step into both panel layouts
+// (include/backprop_kernels.h) and the products read the panels directly.
+
+// Word (q, j) of a panel: pair q of row j, 16 rows at a time. x holds the
+// 16 rows' words of pairs q0..q0+15 (vector r = row r), out gets them
+// transposed (vector i = pair q0+i, lane r = row r): unpack 32- and 64-bit
+// elements within 128-bit lanes, then a 4x4 transpose of the lanes.
+BP_ALWAYS_INLINE void transpose_16x16(const __m512i x[16], __m512i out[16]) {
+    __m512i a[16], b[16];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        a[2 * i] = _mm512_unpacklo_epi32(x[2 * i], x[2 * i + 1]);
+        a[2 * i + 1] = _mm512_unpackhi_epi32(x[2 * i], x[2 * i + 1]);
+    }
+    // b[4g + c], lane l: rows 4g..4g+3 of column 4l + c.
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; g++) {
+        b[4 * g + 0] = _mm512_unpacklo_epi64(a[4 * g], a[4 * g + 2]);
+        b[4 * g + 1] = _mm512_unpackhi_epi64(a[4 * g], a[4 * g + 2]);
+        b[4 * g + 2] = _mm512_unpacklo_epi64(a[4 * g + 1], a[4 * g + 3]);
+        b[4 * g + 3] = _mm512_unpackhi_epi64(a[4 * g + 1], a[4 * g + 3]);
+    }
+    // Column 4l + c = lane l of b[c], b[4 + c], b[8 + c], b[12 + c].
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; c++) {
+        __m512i s0 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0x44);     // b[c].l0 l1, b[4+c].l0 l1
+        __m512i s1 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0xEE);     // .l2 l3
+        __m512i s2 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0x44);
+        __m512i s3 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0xEE);
+        out[c] = _mm512_shuffle_i32x4(s0, s2, 0x88);       // lane 0 of each
+        out[4 + c] = _mm512_shuffle_i32x4(s0, s2, 0xDD);   // lane 1
+        out[8 + c] = _mm512_shuffle_i32x4(s1, s3, 0x88);   // lane 2
+        out[12 + c] = _mm512_shuffle_i32x4(s1, s3, 0xDD);  // lane 3
+    }
+}
+
+// The forward panels of rows [r0, r1) (whole panels: r0 a multiple of 16).
+// vcvtne2ps2bf16 of 32 floats of a row gives its pairs in order, one word
+// each, so the words need only the transpose.
+static void pack_rows_fwd(const float *w, size_t n_out, size_t n_in, size_t r0, size_t r1,
+                          uint32_t *fwd) {
+    const size_t k2 = (n_in + 1) / 2, ps = k2 * 16;
+    for (size_t p0 = r0; p0 < r1; p0 += 16) {
+        uint32_t *panel = fwd + p0 / 16 * ps;
+        const size_t rows = n_out - p0 < 16 ? n_out - p0 : 16;
+        for (size_t q0 = 0; q0 < k2; q0 += 16) {
+            const size_t f0 = 2 * q0, nf = n_in - f0 < 32 ? n_in - f0 : 32;
+            const __mmask16 mlo = tail_mask(nf), mhi = tail_mask(nf > 16 ? nf - 16 : 0);
+            __m512i x[16], t[16];
+#pragma GCC unroll 16
+            for (size_t r = 0; r < 16; r++) {
+                if (r >= rows) {
+                    x[r] = _mm512_set1_epi32(0);
+                    continue;
+                }
+                const float *row = w + (p0 + r) * n_in + f0;
+                __m512 lo = _mm512_maskz_loadu_ps(mlo, row);
+                __m512 hi = _mm512_maskz_loadu_ps(mhi, row + 16);
+                x[r] = BP_AS_SI(_mm512_cvtne2ps_pbh(hi, lo));
+            }
+            transpose_16x16(x, t);
+            const size_t nq = k2 - q0 < 16 ? k2 - q0 : 16;
+#pragma GCC unroll 16
+            for (size_t i = 0; i < nq; i++) _mm512_storeu_si512(panel + (q0 + i) * 16, t[i]);
+        }
+    }
+}
+
+// The data-gradient panels' pairs of rows [r0, r1) (r0 even): each pair
+// of rows interleaved, 16 columns per panel. Eight pairs at a time, panel
+// by panel, so that the stores go to 512 contiguous bytes of a panel, not
+// to a different panel each (2.6x faster on a 1024x1024 layer).
+static void pack_rows_bwd(const float *w, size_t n_out, size_t n_in, size_t r0, size_t r1,
+                          uint32_t *bwd) {
+    const size_t k2 = (n_out + 1) / 2, ps = k2 * 16;
+    for (size_t q0 = r0 / 2; q0 < (r1 + 1) / 2; q0 += 8) {
+        const size_t q1 = (r1 + 1) / 2 - q0 < 8 ? (r1 + 1) / 2 : q0 + 8;
+        for (size_t j = 0; j < n_in; j += 16) {
+            const __mmask16 m = tail_mask(n_in - j);
+            for (size_t q = q0; q < q1; q++) {
+                const float *lo_row = w + 2 * q * n_in + j;
+                __m512 lo = _mm512_maskz_loadu_ps(m, lo_row);
+                __m512 hi = 2 * q + 1 < n_out ? _mm512_maskz_loadu_ps(m, lo_row + n_in)
+                                              : _mm512_setzero_ps();
+                _mm512_storeu_si512(bwd + j / 16 * ps + q * 16, pairs_of(lo, hi, interleave_idx));
+            }
+        }
+    }
+}
+
+void BP_BF16_PACK_WEIGHTS_NAME(const float *w, size_t n_out, size_t n_in, size_t r0, size_t r1,
+                               uint32_t *fwd, uint32_t *bwd) {
+    if (r1 > n_out) r1 = n_out;
+    if (r0 >= r1 || n_in == 0) return;
+    pack_rows_fwd(w, n_out, n_in, r0, r1, fwd);
+    pack_rows_bwd(w, n_out, n_in, r0, r1, bwd);
+}
+
+// The product on B's panels: gemm_blocked's loops (generic/gemm-driver-body.h)
+// without B's packing, so every element is the same chain of vdpbf16ps
+// steps as there, bit for bit.
+_Static_assert(NR == 48, "the panel tile table below covers 3 vectors");
+typedef void (*panel_tile_fn)(size_t kc, const float *ap, const uint32_t *bp, size_t b_vs,
+                              float *c, size_t c_rs, size_t w, int mode, const float *bias);
+#define PANEL_TILE(m_, v_)                                                                  \
+    static void panel_tile_##m_##x##v_(size_t kc, const float *ap, const uint32_t *bp,      \
+                                       size_t b_vs, float *c, size_t c_rs, size_t w,        \
+                                       int mode, const float *bias) {                       \
+        ukr_strided(m_, v_, kc, ap, bp, b_vs, 16, c, c_rs, w, mode, bias);                  \
+    }
+#define PANEL_TILE_ROW(m_) PANEL_TILE(m_, 1) PANEL_TILE(m_, 2) PANEL_TILE(m_, 3)
+#define PANEL_TABLE_ROW(m_) {panel_tile_##m_##x1, panel_tile_##m_##x2, panel_tile_##m_##x3},
+PANEL_TILE_ROW(1)
+PANEL_TILE_ROW(2)
+PANEL_TILE_ROW(3)
+PANEL_TILE_ROW(4)
+PANEL_TILE_ROW(5)
+PANEL_TILE_ROW(6)
+PANEL_TILE_ROW(7)
+PANEL_TILE_ROW(8)
+static const panel_tile_fn panel_tile_table[MR][NR / 16] = {
+    PANEL_TABLE_ROW(1) PANEL_TABLE_ROW(2) PANEL_TABLE_ROW(3) PANEL_TABLE_ROW(4)
+    PANEL_TABLE_ROW(5) PANEL_TABLE_ROW(6) PANEL_TABLE_ROW(7) PANEL_TABLE_ROW(8)};
+
+void BP_GEMM_BF16_PANELS_NAME(size_t m, size_t n, size_t k, const float *a, size_t a_rs,
+                              size_t a_cs, const uint32_t *b_panels, float *c, size_t c_rs,
+                              const float *bias, int accumulate, float *ws) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        bp_gemm_k0(m, n, c, c_rs, bias, accumulate);
+        return;
+    }
+    const size_t ps = (k + 1) / 2 * 16; // words per panel
+    float *wa = ws;
+    for (size_t ic = 0; ic < m; ic += MC) {
+        const size_t mc = m - ic < MC ? m - ic : MC;
+        for (size_t pc = 0; pc < k; pc += KC) {
+            const size_t kc = k - pc < KC ? k - pc : KC;
+            const int mode = pc > 0 ? CONTINUE_C : accumulate ? INIT_C : INIT_ZERO;
+            pack_a_block(mc, kc, a + ic * a_rs + pc * a_cs, a_rs, a_cs, wa);
+            convert_block_a(wa, mc, kc);
+            for (size_t jc = 0; jc < n; jc += NC) { // B's block stays in cache across ir
+                const size_t nc = n - jc < NC ? n - jc : NC;
+                for (size_t ir = 0; ir < mc; ir += MR) {
+                    const size_t mr = mc - ir < MR ? mc - ir : MR;
+                    for (size_t jr = jc; jr < jc + nc; jr += NR) {
+                        const size_t w = jc + nc - jr < NR ? jc + nc - jr : NR;
+                        panel_tile_table[mr - 1][(w - 1) / 16](
+                            kc, wa + ir * kc, b_panels + jr / 16 * ps + pc / 2 * 16, ps,
+                            c + (ic + ir) * c_rs + jr, c_rs, w, mode, bias ? bias + jr : NULL);
+                    }
+                }
+            }
+        }
+    }
+}

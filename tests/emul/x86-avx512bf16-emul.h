@@ -115,6 +115,41 @@ BP_EMUL __m512 _mm512_dpbf16_ps(__m512 acc, __m512bh a, __m512bh b) {
     return acc;
 }
 
+// The 16x16 transpose of the weights' panels. Per 128-bit lane l (dwords
+// 4l..4l+3): VPUNPCKLDQ gives a0 b0 a1 b1, VPUNPCKHDQ a2 b2 a3 b3,
+// VPUNPCKLQDQ a0 a1 b0 b1, VPUNPCKHQDQ a2 a3 b2 b3 (indices within the lane).
+BP_EMUL __m512i bp_emul_unpack(__m512i a, __m512i b, const int pick[4], const int from_b[4]) {
+    __m512i r;
+    for (int l = 0; l < 4; l++)
+        for (int i = 0; i < 4; i++) r.u[4 * l + i] = (from_b[i] ? b : a).u[4 * l + pick[i]];
+    return r;
+}
+BP_EMUL __m512i _mm512_unpacklo_epi32(__m512i a, __m512i b) {
+    static const int pick[4] = {0, 0, 1, 1}, from_b[4] = {0, 1, 0, 1};
+    return bp_emul_unpack(a, b, pick, from_b);
+}
+BP_EMUL __m512i _mm512_unpackhi_epi32(__m512i a, __m512i b) {
+    static const int pick[4] = {2, 2, 3, 3}, from_b[4] = {0, 1, 0, 1};
+    return bp_emul_unpack(a, b, pick, from_b);
+}
+BP_EMUL __m512i _mm512_unpacklo_epi64(__m512i a, __m512i b) {
+    static const int pick[4] = {0, 1, 0, 1}, from_b[4] = {0, 0, 1, 1};
+    return bp_emul_unpack(a, b, pick, from_b);
+}
+BP_EMUL __m512i _mm512_unpackhi_epi64(__m512i a, __m512i b) {
+    static const int pick[4] = {2, 3, 2, 3}, from_b[4] = {0, 0, 1, 1};
+    return bp_emul_unpack(a, b, pick, from_b);
+}
+// VSHUFI32X4: result lanes 0, 1 are lanes imm[1:0], imm[3:2] of a; lanes
+// 2, 3 are lanes imm[5:4], imm[7:6] of b.
+#define _mm512_shuffle_i32x4(a, b, imm) bp_emul_shuffle_i32x4(a, b, imm)
+BP_EMUL __m512i bp_emul_shuffle_i32x4(__m512i a, __m512i b, int imm) {
+    __m512i r;
+    for (int l = 0; l < 4; l++)
+        memcpy(r.u + 4 * l, (l < 2 ? a : b).u + 4 * (imm >> (2 * l) & 3), 16);
+    return r;
+}
+
 // The AVX parts of the 8x8 packing transposes.
 BP_EMUL __m256 _mm256_loadu_ps(const float *p) {
     __m256 r;
