@@ -57,7 +57,8 @@ typedef struct {
     const bp_kernel_table *t;
     size_t m, n, k, a_rs, a_cs, b_rs, b_cs, c_rs;
     float *a, *b, *c, *bias, *ws;
-    int bf16; // gemm_bf16 (--precision bf16's product) instead of gemm
+    int bf16; // 1: gemm_bf16 (--precision bf16's product) instead of gemm; 2: gemm_bf16_panels
+    uint32_t *panels; // bf16 == 2: W's panels for this orientation (packed once, as a training step does)
 } gemm_ctx;
 
 static void gemm_teardown(void *p) {
@@ -68,6 +69,7 @@ static void gemm_teardown(void *p) {
     free(g->c);
     free(g->bias);
     free(g->ws);
+    free(g->panels);
     free(g);
 }
 
@@ -81,7 +83,12 @@ static void *gemm_setup(const bp_bench_case *c, const char **why) {
         free(g);
         return NULL;
     }
-    g->bf16 = c->arg[5] != 0;
+    g->bf16 = (int)c->arg[5];
+    if (g->bf16 == 2 && !g->t->gemm_bf16_panels) {
+        *why = "no bf16 panels on this CPU (they need AVX512_BF16)";
+        free(g);
+        return NULL;
+    }
     size_t batch = c->arg[2], in = c->arg[3], out = c->arg[4];
     float *x = alloc_floats(batch * in), *w = alloc_floats(out * in);
     float *dz = alloc_floats(batch * out);
@@ -119,11 +126,30 @@ static void *gemm_setup(const bp_bench_case *c, const char **why) {
     fill(g->b, g->k * g->n, 2);
     fill(g->c, g->m * g->n, 3);
     if (g->bias) fill(g->bias, g->n, 4);
+    if (g->bf16 == 2) { // W is b: out x in in either orientation
+        size_t fwd_words = (out + 15) / 16 * 16 * ((in + 1) / 2), bwd_words = (in + 15) / 16 * 16 * ((out + 1) / 2);
+        uint32_t *fwd = aligned_alloc(64, (fwd_words * 4 + 63) / 64 * 64), *bwd = aligned_alloc(64, (bwd_words * 4 + 63) / 64 * 64);
+        if (!fwd || !bwd) {
+            free(fwd);
+            free(bwd);
+            *why = "out of memory";
+            gemm_teardown(g);
+            return NULL;
+        }
+        g->t->bf16_pack_weights(g->b, out, in, 0, out, fwd, bwd);
+        g->panels = c->arg[1] == OR_FWD ? fwd : bwd;
+        free(c->arg[1] == OR_FWD ? bwd : fwd);
+    }
     return g;
 }
 
 static void gemm_run(void *p) {
     gemm_ctx *g = p;
+    if (g->bf16 == 2) {
+        g->t->gemm_bf16_panels(g->m, g->n, g->k, g->a, g->a_rs, g->a_cs, g->panels, g->c, g->c_rs,
+                               g->bias, 0, g->ws);
+        return;
+    }
     (g->bf16 ? g->t->gemm_bf16 : g->t->gemm)(g->m, g->n, g->k, g->a, g->a_rs, g->a_cs, g->b, g->b_rs, g->b_cs, g->c, g->c_rs,
                g->bias, 0, g->ws);
 }
@@ -392,6 +418,13 @@ size_t bp_bench_cases_gemm(bp_bench_case *out, size_t cap) {
                              batch, in, outw, bp_isa_name(isas[ii]));
                     c.arg[5] = 1;
                     c.label = gemm_label;
+                    n = push(out, cap, n, &c);
+                    // ... and on the weights' bf16 panels, as training multiplies
+                    // by W (forward, data gradient) where the CPU has them.
+                    if (o == OR_BWD_WEIGHTS || isas[ii] != BP_ISA_AVX512) continue;
+                    snprintf(c.name, sizeof c.name, "bf16_panels_gemm/%s/B%zu/%zux%zu__%s",
+                             or_name[o], batch, in, outw, bp_isa_name(isas[ii]));
+                    c.arg[5] = 2;
                     n = push(out, cap, n, &c);
                 }
 #ifdef BP_HAVE_DNNL

@@ -56,7 +56,8 @@ typedef void (*bp_f32_gemm_fn)(size_t m, size_t n, size_t k, const float *a, siz
  *
  *  Writes both for rows [r0, r1) of W (r0 a multiple of 16; r1 is clamped
  *  to n_out), including the zero padding those rows own: every thread can
- *  pack its own rows at once. */
+ *  pack its own rows at once. bwd may be NULL (the first layer has no
+ *  data gradient): then only the forward panels. */
 typedef void (*bp_bf16_pack_weights_fn)(const float *w, size_t n_out, size_t n_in, size_t r0,
                                         size_t r1, uint32_t *fwd, uint32_t *bwd);
 

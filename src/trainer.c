@@ -60,7 +60,7 @@ struct bp_trainer {
     float *gemm_ws;      // team x gemm_ws_floats
     // bf16 mode where the kernels have bf16 panels (bp_kernel_table
     // .gemm_bf16_panels), else NULL: every layer's weights as forward and
-    // data-gradient panels, written at the start of each step (step_body).
+    // (but the first layer's) data-gradient panels (see step_body).
     uint32_t *w16;
     uint32_t *w16_fwd[BP_MAX_LAYERS], *w16_bwd[BP_MAX_LAYERS];
     // Layer l's panels hold its weights: set when a step's update converted
@@ -235,10 +235,10 @@ static size_t panel_words(size_t k, size_t n) { return (n + 15) / 16 * 16 * ((k 
 // One block for every layer's two sets of panels; 0 if out of memory.
 static int alloc_weight_panels(bp_trainer *tr) {
     const bp_net *net = tr->net;
-    size_t total = 0;
+    size_t total = 0; // the first layer has no data gradient, so no such panels
     for (size_t l = 0; l < net->n_layers; l++) {
         const struct bp_layer *Ly = &net->layers[l];
-        total += panel_words(Ly->n_in, Ly->n_out) + panel_words(Ly->n_out, Ly->n_in);
+        total += panel_words(Ly->n_in, Ly->n_out) + (l > 0 ? panel_words(Ly->n_out, Ly->n_in) : 0);
     }
     tr->w16 = bp_alloc_hot(total, sizeof(uint32_t));
     if (!tr->w16) return 0;
@@ -247,8 +247,8 @@ static int alloc_weight_panels(bp_trainer *tr) {
         const struct bp_layer *Ly = &net->layers[l];
         tr->w16_fwd[l] = p;
         p += panel_words(Ly->n_in, Ly->n_out);
-        tr->w16_bwd[l] = p;
-        p += panel_words(Ly->n_out, Ly->n_in);
+        tr->w16_bwd[l] = l > 0 ? p : NULL;
+        p += l > 0 ? panel_words(Ly->n_out, Ly->n_in) : 0;
     }
     return 1;
 }

@@ -270,7 +270,7 @@ void BP_BF16_PACK_WEIGHTS_NAME(const float *w, size_t n_out, size_t n_in, size_t
     if (r1 > n_out) r1 = n_out;
     if (r0 >= r1 || n_in == 0) return;
     pack_rows_fwd(w, n_out, n_in, r0, r1, fwd);
-    pack_rows_bwd(w, n_out, n_in, r0, r1, bwd);
+    if (bwd) pack_rows_bwd(w, n_out, n_in, r0, r1, bwd);
 }
 
 // The product on B's panels: gemm_blocked's loops (generic/gemm-driver-body.h)
