@@ -709,6 +709,14 @@ static void barrier(bp_trainer *tr, int team, phase_clock *pc) {
     pc->phase++;
 }
 
+// Whether update_layer converts layer l's weights to its panels, on a
+// team of `team` threads: when split_dw gives every thread whole rows in
+// sixteens (whole forward panels). Smaller layers split otherwise, and
+// their panels are converted at the next step's start.
+static int update_packs(const bp_trainer *tr, size_t l, int team) {
+    return tr->w16 && tr->net->layers[l].n_out >= (size_t)team * 2 * dw_rows(tr);
+}
+
 // The optimizer on thread t's share of layer l: the same blocks of W and b
 // whose gradients the thread computed in the backward pass (see step_body).
 // g is scaled by `scale` first (gradient clipping). Skipped after a
@@ -721,15 +729,16 @@ static void update_layer(bp_trainer *tr, size_t l, int t, int team, float scale)
     split_dw(tr, Ly->n_out, in, t, team, &r0, &r1, &c0, &c1);
     size_t w_off = (size_t)(Ly->w - net->params), b_off = (size_t)(Ly->b - net->params);
     if (c0 == 0 && c1 == in) {
-        // Whole rows: one run, or sixteen rows at a time, each converted
-        // to the bf16 panels right after its update (64 KiB of a
-        // 1024-wide layer: still in L1/L2).
-        size_t piece = tr->w16 ? 16 : r1 - r0;
+        // Whole rows: one run, or, where this thread's rows are whole
+        // panels, sixteen rows at a time, each converted to the bf16 panels
+        // right after its update (64 KiB of a 1024-wide layer: still in
+        // L1/L2).
+        int pack = update_packs(tr, l, team);
+        size_t piece = pack ? 16 : r1 - r0;
         for (size_t r = r0; r < r1; r += piece) {
             size_t re = r1 - r < piece ? r1 : r + piece;
             optimizer_run(tr, w_off + r * in, (re - r) * in, scale);
-            if (tr->w16)
-                tr->k->bf16_pack_weights(Ly->w, Ly->n_out, in, r, re, tr->w16_fwd[l], tr->w16_bwd[l]);
+            if (pack) tr->k->bf16_pack_weights(Ly->w, Ly->n_out, in, r, re, tr->w16_fwd[l], tr->w16_bwd[l]);
         }
     } else {
         for (size_t r = r0; r < r1; r++)
@@ -738,12 +747,6 @@ static void update_layer(bp_trainer *tr, size_t l, int t, int team, float scale)
     size_t b0, b1; // the bias share
     bp_split(Ly->n_out, 16, team, t, &b0, &b1);
     if (b1 > b0) optimizer_run(tr, b_off + b0, b1 - b0, scale);
-}
-
-// Whether update_layer converts layer l's weights to its panels, on a
-// team of `team` threads: when every thread updates whole rows.
-static int update_packs(const bp_trainer *tr, size_t l, int team) {
-    return tr->w16 && tr->net->layers[l].n_out >= (size_t)team * 2 * dw_rows(tr);
 }
 
 // dW for weight rows [m0, m1) of layer l, thread t's share: the rows of W
