@@ -25,6 +25,11 @@
 // k, never on the tile or block the element falls in: splitting a product
 // among threads is bit-identical. The no-scratch path (k == 0, or no ws)
 // runs the float-FMA chain of the driver's gemm_noscratch instead.
+// The same tiles also multiply by the weights' bf16 panels
+// (bp_bf16_pack_weights_fn: converted once per training step instead of
+// once per product and thread; at the end of this file): the same chain
+// per element, so the same bits.
+//
 // Tolerance vs the scalar bf16 reference: tests/test_gemm.c, which also
 // compiles this file against plain-C stand-ins of the intrinsics
 // (tests/emul/, BP_X86_EMULATED) to test its logic on any CPU.
