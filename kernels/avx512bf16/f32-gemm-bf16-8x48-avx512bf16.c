@@ -134,6 +134,28 @@ __attribute__((noinline)) static void convert_block_b(float *wb, size_t nc, size
     }
 }
 
+// Row-contiguous B (the weight gradient's activations, the data gradient's
+// W) straight to the converted block: pair q of a panel is rows 2q and
+// 2q+1 of B, read once, instead of packed as floats and converted after.
+__attribute__((noinline)) static void pack_convert_b_rows(size_t kc, size_t nc, const float *b,
+                                                          size_t b_rs, float *wb) {
+    const size_t kc2 = (kc + 1) / 2;
+    for (size_t jr = 0; jr < nc; jr += NR) {
+        const size_t w = nc - jr < NR ? nc - jr : NR, ws = (w + 15) / 16 * 16;
+        uint32_t *o = (uint32_t *)(void *)(wb + jr * kc);
+        for (size_t q = 0; q < kc2; q++) {
+            const float *lo_row = b + 2 * q * b_rs + jr;
+            const int has_odd = 2 * q + 1 < kc;
+            for (size_t v = 0; v < ws; v += 16) {
+                const __mmask16 m = tail_mask(w - v);
+                __m512 lo = _mm512_maskz_loadu_ps(m, lo_row + v);
+                __m512 hi = has_odd ? _mm512_maskz_loadu_ps(m, lo_row + b_rs + v) : _mm512_setzero_ps();
+                _mm512_storeu_si512(o + q * ws + v, pairs_of(lo, hi, interleave_idx));
+            }
+        }
+    }
+}
+
 // The tile on converted panels: ap holds MR words per pair (the first mr
 // used); B's vector v of pair q is the 16 words at bp + q*b_qs + v*b_vs.
 // Packed by the driver (generic/gemm-driver-body.h) a B panel keeps its

@@ -69,6 +69,9 @@ static void pack_b_rows(size_t kc, size_t nc, const float *b, size_t b_rs, float
 // columns) of depth kc, for the bf16 entry.
 static void convert_block_a(float *wa, size_t mc, size_t kc);
 static void convert_block_b(float *wb, size_t nc, size_t kc);
+// For row-contiguous B (b_cs == 1): pack_b_rows and convert_block_b in one
+// pass, straight from B to the converted block.
+static void pack_convert_b_rows(size_t kc, size_t nc, const float *b, size_t b_rs, float *wb);
 #endif
 
 // ---- the driver
@@ -203,8 +206,15 @@ static void gemm_blocked(size_t m, size_t n, size_t k, const float *a, size_t a_
             if (bf16) convert_block_a(wa, mc, kc);
             for (size_t jc = 0; jc < n; jc += NC) {
                 const size_t nc = n - jc < NC ? n - jc : NC;
-                pack_b_block(kc, nc, b + pc * b_rs + jc * b_cs, b_rs, b_cs, wb);
-                if (bf16) convert_block_b(wb, nc, kc);
+#ifdef BP_GEMM_OWN_CONVERSION
+                if (bf16 && b_cs == 1) {
+                    pack_convert_b_rows(kc, nc, b + pc * b_rs + jc, b_rs, wb);
+                } else
+#endif
+                {
+                    pack_b_block(kc, nc, b + pc * b_rs + jc * b_cs, b_rs, b_cs, wb);
+                    if (bf16) convert_block_b(wb, nc, kc);
+                }
                 for (size_t ir = 0; ir < mc; ir += MR) {
                     const size_t mr = mc - ir < MR ? mc - ir : MR;
                     for (size_t jr = 0; jr < nc; jr += NR) {
