@@ -156,6 +156,93 @@ __attribute__((noinline)) static void pack_convert_b_rows(size_t kc, size_t nc, 
     }
 }
 
+// Word (q, j) of a panel: pair q of row j, 16 rows at a time. x holds the
+// 16 rows' words of pairs q0..q0+15 (vector r = row r), out gets them
+// transposed (vector i = pair q0+i, lane r = row r): unpack 32- and 64-bit
+// elements within 128-bit lanes, then a 4x4 transpose of the lanes.
+BP_ALWAYS_INLINE void transpose_16x16(const __m512i x[16], __m512i out[16]) {
+    __m512i a[16], b[16];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        a[2 * i] = _mm512_unpacklo_epi32(x[2 * i], x[2 * i + 1]);
+        a[2 * i + 1] = _mm512_unpackhi_epi32(x[2 * i], x[2 * i + 1]);
+    }
+    // b[4g + c], lane l: rows 4g..4g+3 of column 4l + c.
+#pragma GCC unroll 4
+    for (int g = 0; g < 4; g++) {
+        b[4 * g + 0] = _mm512_unpacklo_epi64(a[4 * g], a[4 * g + 2]);
+        b[4 * g + 1] = _mm512_unpackhi_epi64(a[4 * g], a[4 * g + 2]);
+        b[4 * g + 2] = _mm512_unpacklo_epi64(a[4 * g + 1], a[4 * g + 3]);
+        b[4 * g + 3] = _mm512_unpackhi_epi64(a[4 * g + 1], a[4 * g + 3]);
+    }
+    // Column 4l + c = lane l of b[c], b[4 + c], b[8 + c], b[12 + c].
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; c++) {
+        __m512i s0 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0x44);     // b[c].l0 l1, b[4+c].l0 l1
+        __m512i s1 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0xEE);     // .l2 l3
+        __m512i s2 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0x44);
+        __m512i s3 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0xEE);
+        out[c] = _mm512_shuffle_i32x4(s0, s2, 0x88);       // lane 0 of each
+        out[4 + c] = _mm512_shuffle_i32x4(s0, s2, 0xDD);   // lane 1
+        out[8 + c] = _mm512_shuffle_i32x4(s1, s3, 0x88);   // lane 2
+        out[12 + c] = _mm512_shuffle_i32x4(s1, s3, 0xDD);  // lane 3
+    }
+}
+
+// A straight to the converted block (MR-row panels of pair words, as
+// convert_block_a leaves them), for whole panels of column-contiguous A (the
+// weight gradient's dZᵀ: two columns of 8 rows per pair, four per vector)
+// and of row-major A (the activations and dZ of the other two products:
+// each row's 16 pairs from one conversion, then the transpose of the
+// weights' panels on 8 rows); edge panels and other strides are packed as
+// floats and converted.
+__attribute__((noinline)) static void pack_convert_a_block(size_t mc, size_t kc, const float *a,
+                                                           size_t a_rs, size_t a_cs, float *wa) {
+    const size_t kc2 = (kc + 1) / 2;
+    for (size_t ir = 0; ir < mc; ir += MR) {
+        const size_t mr = mc - ir < MR ? mc - ir : MR;
+        const float *ap = a + ir * a_rs;
+        uint32_t *w = (uint32_t *)(void *)(wa + ir * kc);
+        if (mr == MR && a_rs == 1 && a_cs >= MR) { // (columns at least a panel apart)
+            // Columns p..p+3 (p = 2q) of the panel: 8 floats each, at
+            // ap + p*a_cs; a missing column (odd kc, or past kc) is zero.
+            for (size_t q = 0; q < kc2; q += 2) {
+                const size_t p = 2 * q;
+                __m512 x = _mm512_maskz_loadu_ps(0x00FF, ap + p * a_cs);
+                if (p + 1 < kc) x = _mm512_mask_loadu_ps(x, 0xFF00, ap + (p + 1) * a_cs - 8);
+                __m512 y = _mm512_setzero_ps();
+                if (p + 2 < kc) y = _mm512_maskz_loadu_ps(0x00FF, ap + (p + 2) * a_cs);
+                if (p + 3 < kc) y = _mm512_mask_loadu_ps(y, 0xFF00, ap + (p + 3) * a_cs - 8);
+                size_t words = (kc2 - q < 2 ? kc2 - q : 2) * 8;
+                _mm512_mask_storeu_epi32(w + 8 * q, tail_mask(words), pairs_of(x, y, interleave_a_idx));
+            }
+        } else if (mr == MR && a_cs == 1) {
+            for (size_t q0 = 0; q0 < kc2; q0 += 16) {
+                const size_t f0 = 2 * q0, nf = kc - f0 < 32 ? kc - f0 : 32;
+                const __mmask16 mlo = tail_mask(nf), mhi = tail_mask(nf > 16 ? nf - 16 : 0);
+                __m512i x[16], t[16];
+#pragma GCC unroll 16
+                for (int i = 0; i < 16; i++) {
+                    if (i >= MR) {
+                        x[i] = _mm512_set1_epi32(0);
+                        continue;
+                    }
+                    const float *row = ap + (size_t)i * a_rs + f0;
+                    x[i] = BP_AS_SI(_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(mhi, row + 16),
+                                                        _mm512_maskz_loadu_ps(mlo, row)));
+                }
+                transpose_16x16(x, t);
+                const size_t nq = kc2 - q0 < 16 ? kc2 - q0 : 16;
+#pragma GCC unroll 16
+                for (size_t j = 0; j < nq; j++) _mm512_mask_storeu_epi32(w + (q0 + j) * MR, 0x00FF, t[j]);
+            }
+        } else {
+            pack_a(mr, kc, ap, a_rs, a_cs, wa + ir * kc);
+            convert_block_a(wa + ir * kc, mr, kc);
+        }
+    }
+}
+
 // The tile on converted panels: ap holds MR words per pair (the first mr
 // used); B's vector v of pair q is the 16 words at bp + q*b_qs + v*b_vs.
 // Packed by the driver (generic/gemm-driver-body.h) a B panel keeps its
@@ -204,39 +291,6 @@ BP_GEMM_ENTRY(BP_GEMM_BF16_NAME, 1)
 // thread re-read its share of W from memory and converted it again; the
 // trainer instead converts W once per step into both panel layouts
 // (include/backprop_kernels.h) and the products read the panels directly.
-
-// Word (q, j) of a panel: pair q of row j, 16 rows at a time. x holds the
-// 16 rows' words of pairs q0..q0+15 (vector r = row r), out gets them
-// transposed (vector i = pair q0+i, lane r = row r): unpack 32- and 64-bit
-// elements within 128-bit lanes, then a 4x4 transpose of the lanes.
-BP_ALWAYS_INLINE void transpose_16x16(const __m512i x[16], __m512i out[16]) {
-    __m512i a[16], b[16];
-#pragma GCC unroll 8
-    for (int i = 0; i < 8; i++) {
-        a[2 * i] = _mm512_unpacklo_epi32(x[2 * i], x[2 * i + 1]);
-        a[2 * i + 1] = _mm512_unpackhi_epi32(x[2 * i], x[2 * i + 1]);
-    }
-    // b[4g + c], lane l: rows 4g..4g+3 of column 4l + c.
-#pragma GCC unroll 4
-    for (int g = 0; g < 4; g++) {
-        b[4 * g + 0] = _mm512_unpacklo_epi64(a[4 * g], a[4 * g + 2]);
-        b[4 * g + 1] = _mm512_unpackhi_epi64(a[4 * g], a[4 * g + 2]);
-        b[4 * g + 2] = _mm512_unpacklo_epi64(a[4 * g + 1], a[4 * g + 3]);
-        b[4 * g + 3] = _mm512_unpackhi_epi64(a[4 * g + 1], a[4 * g + 3]);
-    }
-    // Column 4l + c = lane l of b[c], b[4 + c], b[8 + c], b[12 + c].
-#pragma GCC unroll 4
-    for (int c = 0; c < 4; c++) {
-        __m512i s0 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0x44);     // b[c].l0 l1, b[4+c].l0 l1
-        __m512i s1 = _mm512_shuffle_i32x4(b[c], b[4 + c], 0xEE);     // .l2 l3
-        __m512i s2 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0x44);
-        __m512i s3 = _mm512_shuffle_i32x4(b[8 + c], b[12 + c], 0xEE);
-        out[c] = _mm512_shuffle_i32x4(s0, s2, 0x88);       // lane 0 of each
-        out[4 + c] = _mm512_shuffle_i32x4(s0, s2, 0xDD);   // lane 1
-        out[8 + c] = _mm512_shuffle_i32x4(s1, s3, 0x88);   // lane 2
-        out[12 + c] = _mm512_shuffle_i32x4(s1, s3, 0xDD);  // lane 3
-    }
-}
 
 // The forward panels of rows [r0, r1) (whole panels: r0 a multiple of 16).
 // vcvtne2ps2bf16 of 32 floats of a row gives its pairs in order, one word
@@ -341,8 +395,7 @@ void BP_GEMM_BF16_PANELS_NAME(size_t m, size_t n, size_t k, const float *a, size
         for (size_t pc = 0; pc < k; pc += KC) {
             const size_t kc = k - pc < KC ? k - pc : KC;
             const int mode = pc > 0 ? CONTINUE_C : accumulate ? INIT_C : INIT_ZERO;
-            pack_a_block(mc, kc, a + ic * a_rs + pc * a_cs, a_rs, a_cs, wa);
-            convert_block_a(wa, mc, kc);
+            pack_convert_a_block(mc, kc, a + ic * a_rs + pc * a_cs, a_rs, a_cs, wa);
             for (size_t jc = 0; jc < n; jc += NC) { // B's block stays in cache across ir
                 const size_t nc = n - jc < NC ? n - jc : NC;
                 for (size_t ir = 0; ir < mc; ir += MR) {

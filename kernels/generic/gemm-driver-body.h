@@ -70,8 +70,11 @@ static void pack_b_rows(size_t kc, size_t nc, const float *b, size_t b_rs, float
 static void convert_block_a(float *wa, size_t mc, size_t kc);
 static void convert_block_b(float *wb, size_t nc, size_t kc);
 // For row-contiguous B (b_cs == 1): pack_b_rows and convert_block_b in one
-// pass, straight from B to the converted block.
+// pass, straight from B to the converted block; likewise pack_a_block and
+// convert_block_a for any A.
 static void pack_convert_b_rows(size_t kc, size_t nc, const float *b, size_t b_rs, float *wb);
+static void pack_convert_a_block(size_t mc, size_t kc, const float *a, size_t a_rs, size_t a_cs,
+                                 float *wa);
 #endif
 
 // ---- the driver
@@ -202,8 +205,15 @@ static void gemm_blocked(size_t m, size_t n, size_t k, const float *a, size_t a_
         for (size_t pc = 0; pc < k; pc += KC) {
             const size_t kc = k - pc < KC ? k - pc : KC;
             const int mode = pc > 0 ? CONTINUE_C : accumulate ? INIT_C : INIT_ZERO;
-            pack_a_block(mc, kc, a + ic * a_rs + pc * a_cs, a_rs, a_cs, wa);
-            if (bf16) convert_block_a(wa, mc, kc);
+#ifdef BP_GEMM_OWN_CONVERSION
+            if (bf16) {
+                pack_convert_a_block(mc, kc, a + ic * a_rs + pc * a_cs, a_rs, a_cs, wa);
+            } else
+#endif
+            {
+                pack_a_block(mc, kc, a + ic * a_rs + pc * a_cs, a_rs, a_cs, wa);
+                if (bf16) convert_block_a(wa, mc, kc);
+            }
             for (size_t jc = 0; jc < n; jc += NC) {
                 const size_t nc = n - jc < NC ? n - jc : NC;
 #ifdef BP_GEMM_OWN_CONVERSION

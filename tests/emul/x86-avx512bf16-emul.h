@@ -52,6 +52,11 @@ BP_EMUL __m512 _mm512_maskz_loadu_ps(__mmask16 k, const void *p) {
         if (k >> i & 1) memcpy(&r.f[i], (const char *)p + 4 * i, 4);
     return r;
 }
+BP_EMUL __m512 _mm512_mask_loadu_ps(__m512 src, __mmask16 k, const void *p) {
+    for (int i = 0; i < 16; i++)
+        if (k >> i & 1) memcpy(&src.f[i], (const char *)p + 4 * i, 4);
+    return src;
+}
 BP_EMUL void _mm512_mask_storeu_ps(void *p, __mmask16 k, __m512 x) {
     for (int i = 0; i < 16; i++)
         if (k >> i & 1) memcpy((char *)p + 4 * i, &x.f[i], 4);
