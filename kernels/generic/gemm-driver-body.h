@@ -13,8 +13,10 @@
 // and B blocks in the scratch), then includes this file, then defines the
 // static functions declared below. It optionally defines first
 // BP_GEMM_PACK_B_ROWS (it packs row-contiguous B a whole block row at a
-// time) and BP_GEMM_OWN_CONVERSION (the bf16 entry transforms the packed
-// blocks its own way; otherwise it rounds them to bf16).
+// time) and BP_GEMM_OWN_CONVERSION (the bf16 entry packs A and
+// row-contiguous B straight into its own bf16 layout, and transforms other
+// packed B blocks its own way; otherwise it rounds the packed blocks to
+// bf16).
 //
 // Determinism: every output element is computed as
 //     acc = [C +] [bias]  (one rounded add, 0 + bias without accumulate)
