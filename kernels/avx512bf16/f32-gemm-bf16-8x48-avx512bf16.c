@@ -189,13 +189,34 @@ BP_ALWAYS_INLINE void transpose_16x16(const __m512i x[16], __m512i out[16]) {
     }
 }
 
+// Pairs q0..q0+15 of up to 16 rows, transposed: the rows start at src, rs
+// floats apart, with nf (<= 32) floats each from there (pair q0 first);
+// rows past `rows` are zero. t[i] holds pair q0+i, lane r that of row r.
+// vcvtne2ps2bf16 of a row's 32 floats gives its pairs in order, one word
+// each, so the words need only the transpose.
+BP_ALWAYS_INLINE void row_pairs_transposed(const float *src, size_t rs, size_t rows, size_t nf,
+                                           __m512i t[16]) {
+    const __mmask16 mlo = tail_mask(nf), mhi = tail_mask(nf > 16 ? nf - 16 : 0);
+    __m512i x[16];
+#pragma GCC unroll 16
+    for (size_t r = 0; r < 16; r++) {
+        if (r >= rows) {
+            x[r] = _mm512_set1_epi32(0);
+            continue;
+        }
+        const float *row = src + r * rs;
+        x[r] = BP_AS_SI(_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(mhi, row + 16),
+                                            _mm512_maskz_loadu_ps(mlo, row)));
+    }
+    transpose_16x16(x, t);
+}
+
 // A straight to the converted block (MR-row panels of pair words, as
 // convert_block_a leaves them), for whole panels of column-contiguous A (the
 // weight gradient's dZᵀ: two columns of 8 rows per pair, four per vector)
 // and of row-major A (the activations and dZ of the other two products:
-// each row's 16 pairs from one conversion, then the transpose of the
-// weights' panels on 8 rows); edge panels and other strides are packed as
-// floats and converted.
+// row_pairs_transposed on the panel's 8 rows); edge panels and other
+// strides are packed as floats and converted.
 __attribute__((noinline)) static void pack_convert_a_block(size_t mc, size_t kc, const float *a,
                                                            size_t a_rs, size_t a_cs, float *wa) {
     const size_t kc2 = (kc + 1) / 2;
@@ -218,20 +239,9 @@ __attribute__((noinline)) static void pack_convert_a_block(size_t mc, size_t kc,
             }
         } else if (mr == MR && a_cs == 1) {
             for (size_t q0 = 0; q0 < kc2; q0 += 16) {
-                const size_t f0 = 2 * q0, nf = kc - f0 < 32 ? kc - f0 : 32;
-                const __mmask16 mlo = tail_mask(nf), mhi = tail_mask(nf > 16 ? nf - 16 : 0);
-                __m512i x[16], t[16];
-#pragma GCC unroll 16
-                for (int i = 0; i < 16; i++) {
-                    if (i >= MR) {
-                        x[i] = _mm512_set1_epi32(0);
-                        continue;
-                    }
-                    const float *row = ap + (size_t)i * a_rs + f0;
-                    x[i] = BP_AS_SI(_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(mhi, row + 16),
-                                                        _mm512_maskz_loadu_ps(mlo, row)));
-                }
-                transpose_16x16(x, t);
+                const size_t f0 = 2 * q0;
+                __m512i t[16];
+                row_pairs_transposed(ap + f0, a_rs, MR, kc - f0 < 32 ? kc - f0 : 32, t);
                 const size_t nq = kc2 - q0 < 16 ? kc2 - q0 : 16;
 #pragma GCC unroll 16
                 for (size_t j = 0; j < nq; j++) _mm512_mask_storeu_epi32(w + (q0 + j) * MR, 0x00FF, t[j]);
@@ -292,9 +302,8 @@ BP_GEMM_ENTRY(BP_GEMM_BF16_NAME, 1)
 // trainer instead converts W once per step into both panel layouts
 // (include/backprop_kernels.h) and the products read the panels directly.
 
-// The forward panels of rows [r0, r1) (whole panels: r0 a multiple of 16).
-// vcvtne2ps2bf16 of 32 floats of a row gives its pairs in order, one word
-// each, so the words need only the transpose.
+// The forward panels of rows [r0, r1) (whole panels: r0 a multiple of 16):
+// each panel is 16 rows of W, row_pairs_transposed 16 pairs at a time.
 static void pack_rows_fwd(const float *w, size_t n_out, size_t n_in, size_t r0, size_t r1,
                           uint32_t *fwd) {
     const size_t k2 = (n_in + 1) / 2, ps = k2 * 16;
@@ -302,21 +311,9 @@ static void pack_rows_fwd(const float *w, size_t n_out, size_t n_in, size_t r0, 
         uint32_t *panel = fwd + p0 / 16 * ps;
         const size_t rows = n_out - p0 < 16 ? n_out - p0 : 16;
         for (size_t q0 = 0; q0 < k2; q0 += 16) {
-            const size_t f0 = 2 * q0, nf = n_in - f0 < 32 ? n_in - f0 : 32;
-            const __mmask16 mlo = tail_mask(nf), mhi = tail_mask(nf > 16 ? nf - 16 : 0);
-            __m512i x[16], t[16];
-#pragma GCC unroll 16
-            for (size_t r = 0; r < 16; r++) {
-                if (r >= rows) {
-                    x[r] = _mm512_set1_epi32(0);
-                    continue;
-                }
-                const float *row = w + (p0 + r) * n_in + f0;
-                __m512 lo = _mm512_maskz_loadu_ps(mlo, row);
-                __m512 hi = _mm512_maskz_loadu_ps(mhi, row + 16);
-                x[r] = BP_AS_SI(_mm512_cvtne2ps_pbh(hi, lo));
-            }
-            transpose_16x16(x, t);
+            const size_t f0 = 2 * q0;
+            __m512i t[16];
+            row_pairs_transposed(w + p0 * n_in + f0, n_in, rows, n_in - f0 < 32 ? n_in - f0 : 32, t);
             const size_t nq = k2 - q0 < 16 ? k2 - q0 : 16;
 #pragma GCC unroll 16
             for (size_t i = 0; i < nq; i++) _mm512_storeu_si512(panel + (q0 + i) * 16, t[i]);
