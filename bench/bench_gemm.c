@@ -127,7 +127,7 @@ static void *gemm_setup(const bp_bench_case *c, const char **why) {
     fill(g->c, g->m * g->n, 3);
     if (g->bias) fill(g->bias, g->n, 4);
     if (g->bf16 == 2) { // W is b: out x in in either orientation
-        size_t fwd_words = (out + 15) / 16 * 16 * ((in + 1) / 2), bwd_words = (in + 15) / 16 * 16 * ((out + 1) / 2);
+        size_t fwd_words = BP_BF16_PANEL_WORDS(in, out), bwd_words = BP_BF16_PANEL_WORDS(out, in);
         uint32_t *fwd = aligned_alloc(64, (fwd_words * 4 + 63) / 64 * 64), *bwd = aligned_alloc(64, (bwd_words * 4 + 63) / 64 * 64);
         if (!fwd || !bwd) {
             free(fwd);

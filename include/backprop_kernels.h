@@ -60,6 +60,9 @@ typedef void (*bp_f32_gemm_fn)(size_t m, size_t n, size_t k, const float *a, siz
  *  data gradient): then only the forward panels. */
 typedef void (*bp_bf16_pack_weights_fn)(const float *w, size_t n_out, size_t n_in, size_t r0,
                                         size_t r1, uint32_t *fwd, uint32_t *bwd);
+/** 32-bit words in the bf16 panels of a k x n matrix; with n a multiple
+ *  of 16, also the offset of the panel of column n. */
+#define BP_BF16_PANEL_WORDS(k, n) (((size_t)(n) + 15) / 16 * 16 * (((size_t)(k) + 1) / 2))
 
 /** gemm_bf16 with B given as bf16 panels (bp_bf16_pack_weights_fn) of a
  *  k x N matrix, b_panels pointing at the panel of its first column (a

@@ -229,16 +229,14 @@ void bp_trainer_destroy(bp_trainer *tr) {
     bp_free(tr);
 }
 
-// Words of the bf16 panels of a k x n matrix (bp_bf16_pack_weights_fn).
-static size_t panel_words(size_t k, size_t n) { return (n + 15) / 16 * 16 * ((k + 1) / 2); }
-
 // One block for every layer's two sets of panels; 0 if out of memory.
 static int alloc_weight_panels(bp_trainer *tr) {
     const bp_net *net = tr->net;
     size_t total = 0; // the first layer has no data gradient, so no such panels
     for (size_t l = 0; l < net->n_layers; l++) {
         const struct bp_layer *Ly = &net->layers[l];
-        total += panel_words(Ly->n_in, Ly->n_out) + (l > 0 ? panel_words(Ly->n_out, Ly->n_in) : 0);
+        total += BP_BF16_PANEL_WORDS(Ly->n_in, Ly->n_out);
+        total += l > 0 ? BP_BF16_PANEL_WORDS(Ly->n_out, Ly->n_in) : 0;
     }
     tr->w16 = bp_alloc_hot(total, sizeof(uint32_t));
     if (!tr->w16) return 0;
@@ -246,9 +244,9 @@ static int alloc_weight_panels(bp_trainer *tr) {
     for (size_t l = 0; l < net->n_layers; l++) {
         const struct bp_layer *Ly = &net->layers[l];
         tr->w16_fwd[l] = p;
-        p += panel_words(Ly->n_in, Ly->n_out);
+        p += BP_BF16_PANEL_WORDS(Ly->n_in, Ly->n_out);
         tr->w16_bwd[l] = l > 0 ? p : NULL;
-        p += l > 0 ? panel_words(Ly->n_out, Ly->n_in) : 0;
+        p += l > 0 ? BP_BF16_PANEL_WORDS(Ly->n_out, Ly->n_in) : 0;
     }
     return 1;
 }
@@ -791,7 +789,7 @@ static void layer_data_grad(bp_trainer *tr, size_t l, size_t n, const float *dz,
     if (r0 < r1 && c0 < c1) {
         if (tr->w16) // c0: a multiple of 16, as in the forward pass
             k->gemm_bf16_panels(r1 - r0, c1 - c0, Ly->n_out, dz + r0 * Ly->n_out, Ly->n_out, 1,
-                                tr->w16_bwd[l] + panel_words(Ly->n_out, c0),
+                                tr->w16_bwd[l] + BP_BF16_PANEL_WORDS(Ly->n_out, c0),
                                 da + r0 * Ly->n_in + c0, Ly->n_in, NULL, 0, ws);
         else
             tr->gemm(r1 - r0, c1 - c0, Ly->n_out, dz + r0 * Ly->n_out, Ly->n_out, 1, Ly->w + c0,
@@ -953,7 +951,7 @@ static void step_body(bp_trainer *tr, size_t n, int t, int team) {
             float *z = tr->z[l] + r0 * Ly->n_out + c0;
             if (tr->w16) // c0: a multiple of f32_lanes (16), as the panels need
                 k->gemm_bf16_panels(r1 - r0, c1 - c0, Ly->n_in, in, Ly->n_in, 1,
-                                    tr->w16_fwd[l] + panel_words(Ly->n_in, c0), z, Ly->n_out,
+                                    tr->w16_fwd[l] + BP_BF16_PANEL_WORDS(Ly->n_in, c0), z, Ly->n_out,
                                     Ly->b + c0, 0, ws);
             else
                 tr->gemm(r1 - r0, c1 - c0, Ly->n_in, in, Ly->n_in, 1, Ly->w + c0 * Ly->n_in, 1,
