@@ -13,6 +13,7 @@ typedef struct {
     bp_optimizer opt;
     float dropout, clip;
     bp_precision precision;
+    bp_isa isa; // BP_ISA_AUTO (0): the ISA under test
 } config;
 
 static bp_net *train_with_threads(const config *c, int threads, const bp_data *d) {
@@ -20,7 +21,7 @@ static bp_net *train_with_threads(const config *c, int threads, const bp_data *d
     uint32_t sizes[] = {50, 67, 33, 7};
     bp_act acts[] = {c->hidden, c->hidden, c->out};
     bp_net_options no = bp_net_options_default();
-    no.isa = bp_test_isa();
+    no.isa = c->isa ? c->isa : bp_test_isa();
     no.seed = 77;
     bp_net *net = NULL;
     cr_assert_eq(bp_net_create(3, sizes, acts, &no, &net), BP_STATUS_OK, "%s", bp_last_error());
@@ -81,17 +82,17 @@ static void check_config(const config *c) {
 }
 
 Test(determinism, relu_softmax_momentum) {
-    config c = {BP_ACT_RELU, BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT, BP_OPT_MOMENTUM, 0.0f, 0.0f, BP_PRECISION_FP32};
+    config c = {BP_ACT_RELU, BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT, BP_OPT_MOMENTUM, 0.0f, 0.0f, BP_PRECISION_FP32, BP_ISA_AUTO};
     check_config(&c);
 }
 
 Test(determinism, tanh_adamw_dropout_clipping) {
-    config c = {BP_ACT_TANH, BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT, BP_OPT_ADAMW, 0.2f, 0.5f, BP_PRECISION_FP32};
+    config c = {BP_ACT_TANH, BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT, BP_OPT_ADAMW, 0.2f, 0.5f, BP_PRECISION_FP32, BP_ISA_AUTO};
     check_config(&c);
 }
 
 Test(determinism, gelu_sigmoid_mse_nesterov) {
-    config c = {BP_ACT_GELU, BP_ACT_SIGMOID, BP_LOSS_MSE, BP_OPT_NESTEROV, 0.0f, 0.0f, BP_PRECISION_FP32};
+    config c = {BP_ACT_GELU, BP_ACT_SIGMOID, BP_LOSS_MSE, BP_OPT_NESTEROV, 0.0f, 0.0f, BP_PRECISION_FP32, BP_ISA_AUTO};
     check_config(&c);
 }
 
@@ -118,12 +119,52 @@ static void check_bf16(config c) {
 
 Test(determinism, bf16_relu_softmax_momentum) {
     check_bf16((config){BP_ACT_RELU, BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT, BP_OPT_MOMENTUM, 0.0f,
-                        0.0f, BP_PRECISION_BF16});
+                        0.0f, BP_PRECISION_BF16, BP_ISA_AUTO});
 }
 
 Test(determinism, bf16_tanh_adamw_dropout_clipping) {
     check_bf16((config){BP_ACT_TANH, BP_ACT_SOFTMAX, BP_LOSS_SOFTMAX_XENT, BP_OPT_ADAMW, 0.2f,
-                        0.5f, BP_PRECISION_BF16});
+                        0.5f, BP_PRECISION_BF16, BP_ISA_AUTO});
+}
+
+// Across kernel sets: every bf16 product but Arm BFMMLA's adds the same
+// terms in the same order with the same roundings (the scalar bf16
+// reference's chain, each pair's odd depth first: tests/test_gemm.c checks
+// it bit for bit), and ReLU, the MSE gradient, the column sums of the bias
+// gradient, dropout's mask and Adam's update are the same float operations
+// on every kernel set. So a network without exp or tanh trains in bf16 to
+// the same bits on each kernel set as on the scalar reference, whatever the
+// thread count. (fp32 products sum in another order per kernel set, and
+// exp/tanh differ by an ulp between SLEEF and libm, so neither is compared.)
+Test(determinism, bf16_same_bits_on_every_kernel_set) {
+    enum { N = 300 };
+    static float x[N * 50];
+    static int32_t labels[N];
+    bp_test_fill(x, N * 50, -1.0f, 1.0f, 123);
+    for (int i = 0; i < N; i++) labels[i] = (int32_t)((i * 7 + (x[i * 50] > 0)) % 7);
+    bp_data d = {N, 50, x, 7, labels, 0, NULL};
+    config c = {BP_ACT_RELU, BP_ACT_IDENTITY, BP_LOSS_MSE, BP_OPT_ADAM, 0.2f, 0.0f, BP_PRECISION_BF16,
+                BP_ISA_SCALAR};
+    bp_net *ref = train_with_threads(&c, 1, &d);
+    bp_isa isas[BP_ISA_COUNT];
+    int n = bp_test_supported_isas(isas);
+    for (int i = 0; i < n; i++) {
+        const bp_kernel_table *t = bp_kernel_table_get(isas[i]);
+        if (isas[i] == BP_ISA_SCALAR || strcmp(t->bf16_kernels, "neonbf16") == 0) continue;
+        c.isa = isas[i];
+        bp_net *net = train_with_threads(&c, 2, &d);
+        for (size_t l = 0; l < 3; l++) {
+            size_t nw = (size_t)bp_net_size(ref, l) * bp_net_size(ref, l + 1);
+            cr_expect_eq(memcmp(bp_net_weights(ref, l), bp_net_weights(net, l), nw * sizeof(float)), 0,
+                         "bf16: layer %zu weights on %s (bf16 products: %s) differ from the scalar "
+                         "reference's", l + 1, t->name, t->bf16_kernels);
+            cr_expect_eq(memcmp(bp_net_bias(ref, l), bp_net_bias(net, l),
+                                bp_net_size(ref, l + 1) * sizeof(float)), 0,
+                         "bf16: layer %zu biases on %s differ from the scalar reference's", l + 1, t->name);
+        }
+        bp_net_destroy(net);
+    }
+    bp_net_destroy(ref);
 }
 
 #ifdef _OPENMP

@@ -64,14 +64,16 @@
 // accumulation. A product of two bf16 values (8 significant bits each) is
 // exact in float, so
 //  - scalar bf16 reference: s = C0 + bias, then k times s += a*b with a
-//    rounding only on the sum: at most k+1 roundings per term;
-//  - float-FMA emulation (every ISA without bf16 hardware): the same chain
-//    in the same order, each fma rounding once: bit-identical to the
-//    reference, and checked bitwise;
+//    rounding only on the sum, the depths in pairs, odd one first
+//    (bp_bf16_depth): at most k+1 roundings per term;
 //  - vdpbf16ps: per lane, acc = (acc + a1*b1) + a0*b0 for each bf16 pair,
-//    each accumulation rounded to nearest even (Intel SDM): again at most
-//    k+1 roundings per term, only in another order;
-// so the fp32 bounds above hold unchanged with S and the exact value taken
+//    each accumulation rounded to nearest even (Intel SDM): the reference's
+//    chain, so bit-identical to it, and checked bitwise (it also flushes a
+//    product or a sum below 2^-126 to zero, which these inputs never meet);
+//  - float-FMA emulation (every ISA without bf16 hardware): the same chain
+//    in the same order (the packed pairs exchanged), each fma rounding
+//    once: bit-identical too, and checked bitwise;
+// so the fp32 bounds above hold as well, with S and the exact value taken
 // over the rounded inputs. A dropped or doubled pair still moves c by about
 // S/k, far above the bound.
 //  - Arm BFMMLA/BFDOT without FEAT_EBF16 ("neonbf16"): per element and pair
@@ -223,10 +225,10 @@ static bp_f32_gemm_fn product(const bp_kernel_table *t, int bf16) {
 // The value the oracle multiplies: the input itself, or its bf16 rounding.
 static double oracle_in(float x, int bf16) { return bf16 ? (double)bp_bf16_round(x) : (double)x; }
 
-// Whether a table's bf16 product emulates bf16 with float FMAs (and so must
-// equal the scalar bf16 reference bit for bit).
+// Whether a table's bf16 product emulates bf16 with float FMAs.
 static int bf16_emulated(const bp_kernel_table *t) { return strcmp(t->bf16_kernels, "float fma") == 0; }
-// Whether it rounds its pair sums to odd (Arm BFMMLA; bound above).
+// Whether it rounds its pair sums to odd (Arm BFMMLA; bound above). Every
+// other bf16 product must equal the scalar bf16 reference bit for bit.
 static int bf16_round_odd(const bp_kernel_table *t) { return strcmp(t->bf16_kernels, "neonbf16") == 0; }
 
 static int check_one(const bp_kernel_table *t, const bp_kernel_table *ref, arena *ar, int o,
@@ -253,7 +255,7 @@ static int check_one(const bp_kernel_table *t, const bp_kernel_table *ref, arena
                      ar->ws);
     product(ref, bf16)(m, n, k, a, L.a_rs, L.a_cs, b, L.b_rs, L.b_cs, ar->cref, L.c_rs, bias,
                        accumulate, ar->ws);
-    int bitwise = bf16 && bf16_emulated(t), odd = bf16 && bf16_round_odd(t);
+    int odd = bf16 && bf16_round_odd(t), bitwise = bf16 && !odd;
 
     for (size_t i = 0; i < m; i++) {
         for (size_t j = 0; j < n; j++) {
@@ -378,7 +380,7 @@ Test(gemm, sweep_vs_scalar_and_oracle) {
 }
 
 // The bf16 products of every ISA against the scalar bf16 reference and the
-// oracle on bf16-rounded inputs (bounds above; bitwise where emulated).
+// oracle on bf16-rounded inputs (bounds above; bitwise but for Arm BFMMLA).
 Test(gemm, bf16_sweep_vs_scalar_and_oracle) {
     bp_isa isas[BP_ISA_COUNT];
     int n = bp_test_supported_isas(isas);
@@ -438,6 +440,42 @@ static bp_kernel_table emulated_bf16_table(void) {
     t.gemm_nr = BP_GEMM_AVX512_NR;
     t.gemm_ws_floats = (BP_GEMM_AVX512_WS_FLOATS + 15) / 16 * 16;
     return t;
+}
+
+// The order bitwise equality rests on, on one element: C = 1 + sum of
+// a_p*1 with a_p exact in bf16. The odd depth of each pair first
+// (bp_bf16_depth, VDPBF16PS), depth 0 first, and a pair summed exactly
+// before the add give, for
+//   a = (2^-30, -1):          (1 - 1) + 2^-30 = 2^-30,  (1 + 2^-30) - 1 = 0,  2^-30;
+//   a = (-1, 2^-30):          (1 + 2^-30) - 1 = 0,       (1 - 1) + 2^-30 = 2^-30, 2^-30;
+//   a = (2^-30, -1, 2^-30):   2^-30 + 2^-30 = 2^-29 (the unpaired depth last), 2^-30, 2^-29
+// (1 + 2^-30 rounds to 1). BFMMLA (round to odd, pair first) is not checked.
+static void check_pair_order(const bp_kernel_table *t) {
+    static const struct {
+        size_t k;
+        float a[3], want;
+    } cases[] = {{2, {0x1p-30f, -1.0f, 0}, 0x1p-30f}, {2, {-1.0f, 0x1p-30f, 0}, 0.0f},
+                 {3, {0x1p-30f, -1.0f, 0x1p-30f}, 0x1p-29f}};
+    float *ws = aligned_alloc(64, (t->gemm_ws_floats + 16) * sizeof(float));
+    cr_assert(ws);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        float b[3] = {1.0f, 1.0f, 1.0f}, c = 1.0f;
+        t->gemm_bf16(1, 1, cases[i].k, cases[i].a, 1, 1, b, 1, 1, &c, 1, NULL, 1, ws);
+        cr_assert_eq(bits(c), bits(cases[i].want),
+                     "%s (%s): 1 + %a + %a (+ %a) gave %a, expected %a", t->name, t->bf16_kernels,
+                     (double)cases[i].a[0], (double)cases[i].a[1], (double)cases[i].a[2], (double)c,
+                     (double)cases[i].want);
+    }
+    free(ws);
+}
+
+Test(gemm, bf16_pair_order) {
+    bp_isa isas[BP_ISA_COUNT];
+    int n = bp_test_supported_isas(isas);
+    for (int i = 0; i < n; i++)
+        if (!bf16_round_odd(bp_kernel_table_get(isas[i]))) check_pair_order(bp_kernel_table_get(isas[i]));
+    bp_kernel_table t = emulated_bf16_table();
+    check_pair_order(&t);
 }
 
 Test(gemm, bf16_avx512bf16_emulated_vs_scalar_and_oracle) {

@@ -7,7 +7,8 @@
 // quiet. The result is returned as a float whose low 16 bits are zero, so
 // the product of two rounded values (8 + 8 significant bits) is exact in
 // float. Used by the scalar bf16 reference and by every product that
-// emulates bf16 with float FMAs, so that they all round the same way.
+// emulates bf16 with float FMAs, so that they all round the same way (and,
+// with bp_bf16_depth below, sum in the same order).
 // Static inline only: included by differently-flagged translation units.
 #ifndef BP_BF16_ROUND_H
 #define BP_BF16_ROUND_H
@@ -37,6 +38,35 @@ static inline float bp_bf16_round(float x) {
 // Rounds x[0, n) in place.
 static inline void bp_bf16_round_array(float *x, size_t n) {
     for (size_t i = 0; i < n; i++) x[i] = bp_bf16_round(x[i]);
+}
+
+// The order in which every bf16 product adds the terms of a dot of length
+// k: depths in pairs (0,1), (2,3), ..., the odd one of each pair first,
+// then the even one, and a last unpaired depth on its own. That is
+// VDPBF16PS's order (Intel SDM: per lane, acc += odd product, then acc +=
+// even product, each add rounded to nearest even), so a float-FMA chain in
+// this order gives the instruction's bits (the products of bf16 values are
+// exact in float). Step p of the chain adds depth bp_bf16_depth(p, k).
+static inline size_t bp_bf16_depth(size_t p, size_t k) {
+    size_t q = p ^ 1u;
+    return q < k ? q : p;
+}
+
+// A packed block of depth kc (row p, of w floats, at x + p*stride) made
+// ready for a float-FMA chain that walks p upwards: every element rounded
+// to bf16, and rows 2i and 2i+1 exchanged (bp_bf16_depth). The driver's
+// depth blocks start at even depths, so the pairs are the product's own.
+static inline void bp_bf16_round_depth_pairs(float *x, size_t kc, size_t w, size_t stride) {
+    size_t p = 0;
+    for (; p + 1 < kc; p += 2) {
+        float *even = x + p * stride, *odd = even + stride;
+        for (size_t j = 0; j < w; j++) {
+            float e = bp_bf16_round(even[j]);
+            even[j] = bp_bf16_round(odd[j]);
+            odd[j] = e;
+        }
+    }
+    if (p < kc) bp_bf16_round_array(x + p * stride, w);
 }
 
 #endif

@@ -151,20 +151,24 @@ static void pack_b_block(size_t kc, size_t nc, const float *b, size_t b_rs, size
 
 #ifndef BP_GEMM_OWN_CONVERSION
 // The bf16 mode with float FMAs: both packed blocks are rounded to bf16 in
-// place (generic/bf16-round.h) before the tiles read them, bit-identical to
-// the scalar bf16 reference (the products of rounded values are exact, so
-// each FMA rounds once, as the reference's add does).
+// place, each pair of depths exchanged (generic/bf16-round.h), before the
+// tiles read them: bit-identical to the scalar bf16 reference and to
+// VDPBF16PS (the products of rounded values are exact, so each FMA rounds
+// once, as the reference's add does, in the reference's order). KC is even,
+// so a block never splits a pair.
+_Static_assert(KC % 2 == 0, "bf16 depth pairs must not straddle KC blocks");
 // A: MR-row panels of kc; the last panel's rows past mc are not packed and
 // not touched.
 static void convert_block_a(float *wa, size_t mc, size_t kc) {
-    size_t full = mc / MR * MR;
-    bp_bf16_round_array(wa, full * kc);
-    if (full < mc)
-        for (size_t p = 0; p < kc; p++) bp_bf16_round_array(wa + full * kc + p * MR, mc - full);
+    for (size_t ir = 0; ir < mc; ir += MR)
+        bp_bf16_round_depth_pairs(wa + ir * kc, kc, mc - ir < MR ? mc - ir : MR, MR);
 }
-// B: NR-column panels, each BP_GEMM_PAD-padded per p.
+// B: NR-column panels of kc, each BP_GEMM_PAD-padded per p.
 static void convert_block_b(float *wb, size_t nc, size_t kc) {
-    bp_bf16_round_array(wb, kc * ((nc + BP_GEMM_PAD - 1) / BP_GEMM_PAD * BP_GEMM_PAD));
+    for (size_t jr = 0; jr < nc; jr += NR) {
+        size_t w = nc - jr < NR ? nc - jr : NR, ws = (w + BP_GEMM_PAD - 1) / BP_GEMM_PAD * BP_GEMM_PAD;
+        bp_bf16_round_depth_pairs(wb + jr * kc, kc, ws, ws);
+    }
 }
 #endif
 
@@ -172,8 +176,8 @@ static void convert_block_b(float *wb, size_t nc, size_t kc) {
 // per-element chain as the float tiles,
 //     s = [C +] [bias];  s = fma(A(i,p), B(p,j), s) for p = 0, 1, ..., k-1
 // one element at a time (fmaf is one instruction: the includers compile
-// with FMA). With bf16 set, A and B are rounded to bf16 first, as the
-// default conversion does.
+// with FMA). With bf16 set, A and B are rounded to bf16 first and the depths
+// taken in bp_bf16_depth's order, as the bf16 conversions arrange.
 static void gemm_noscratch(size_t m, size_t n, size_t k, const float *a, size_t a_rs,
                            size_t a_cs, const float *b, size_t b_rs, size_t b_cs, float *c,
                            size_t c_rs, const float *bias, int accumulate, int bf16) {
@@ -181,7 +185,8 @@ static void gemm_noscratch(size_t m, size_t n, size_t k, const float *a, size_t 
         for (size_t j = 0; j < n; j++) {
             float s = accumulate ? c[i * c_rs + j] : 0.0f;
             if (bias) s += bias[j];
-            for (size_t p = 0; p < k; p++) {
+            for (size_t step = 0; step < k; step++) {
+                size_t p = bf16 ? bp_bf16_depth(step, k) : step;
                 float x = a[i * a_rs + p * a_cs], y = b[p * b_rs + j * b_cs];
                 if (bf16) x = bp_bf16_round(x), y = bp_bf16_round(y);
                 s = fmaf(x, y, s);

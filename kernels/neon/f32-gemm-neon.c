@@ -149,9 +149,14 @@ static void tile(size_t mr, size_t nr, size_t kc, const float *pa, const float *
 }
 
 // The blocked product; bf16 != 0 rounds both packed blocks (zero-padded
-// whole panels) to bf16 in place (generic/bf16-round.h) before the tiles
-// read them: bf16 mode with float FMAs, bit-identical to the scalar bf16
-// reference (products of rounded values are exact).
+// whole panels) to bf16 in place and exchanges each pair of depths
+// (generic/bf16-round.h) before the tiles read them: bf16 mode with float
+// FMAs, bit-identical to the scalar bf16 reference (products of rounded
+// values are exact, and the chain then takes the reference's order).
+_Static_assert(KC % 2 == 0, "bf16 depth pairs must not straddle KC blocks");
+static void round_panels(float *x, size_t panels, size_t width, size_t kc) {
+    for (size_t q = 0; q < panels; q++) bp_bf16_round_depth_pairs(x + q * width * kc, kc, width, width);
+}
 static void gemm_blocked(size_t m, size_t n, size_t k, const float *a, size_t a_rs, size_t a_cs,
                          const float *b, size_t b_rs, size_t b_cs, float *c, size_t c_rs,
                          const float *bias, int accumulate, float *ws, int bf16) {
@@ -167,11 +172,11 @@ static void gemm_blocked(size_t m, size_t n, size_t k, const float *a, size_t a_
             size_t kc = k - pc < KC ? k - pc : KC;
             int first = pc == 0;
             pack_b(kc, nc, b + pc * b_rs + jc * b_cs, b_rs, b_cs, pb);
-            if (bf16) bp_bf16_round_array(pb, (nc + NR - 1) / NR * NR * kc);
+            if (bf16) round_panels(pb, (nc + NR - 1) / NR, NR, kc);
             for (size_t ic = 0; ic < m; ic += MC) {
                 size_t mc = m - ic < MC ? m - ic : MC;
                 pack_a(mc, kc, a + ic * a_rs + pc * a_cs, a_rs, a_cs, pa);
-                if (bf16) bp_bf16_round_array(pa, (mc + MR - 1) / MR * MR * kc);
+                if (bf16) round_panels(pa, (mc + MR - 1) / MR, MR, kc);
                 for (size_t jr = 0; jr < nc; jr += NR) {
                     size_t nr = nc - jr < NR ? nc - jr : NR;
                     const float *tb = pb + jr * kc; // panel jr/NR, NR*kc floats each
