@@ -183,13 +183,16 @@ typedef enum bp_scale {
  *  (activations, weights, output gradients; forward, data gradient and
  *  weight gradient) are rounded to bfloat16 (round to nearest even; zero
  *  and denormal inputs become zero, as AVX512-BF16's conversion does) and
- *  the products are accumulated in float32. Master weights, optimizer
+ *  the products are accumulated in float32, each pair of depths (0,1),
+ *  (2,3), ... adding its odd term first, as vdpbf16ps does. Master weights, optimizer
  *  state, biases, losses, activation functions and their derivatives stay
  *  float32, as do saved models and prediction/evaluation. Runs on
  *  AVX512-BF16's vdpbf16ps or Arm FEAT_BF16's BFMMLA where the CPU has
  *  it (bp_kernel_table's bf16_kernels says which), elsewhere as the same rounding followed by
- *  float32 FMAs (the same semantics, at float32 speed). Weights are
- *  bit-identical for any thread count in either precision. */
+ *  float32 FMAs (the same semantics, at float32 speed). The products are
+ *  bit-identical on every kernel set but BFMMLA's (which rounds to odd),
+ *  vdpbf16ps included (bar sums below 2^-126, which it flushes to zero).
+ *  Weights are bit-identical for any thread count in either precision. */
 typedef enum bp_precision {
     BP_PRECISION_FP32 = 0, /**< default: float32 products */
     BP_PRECISION_BF16,     /**< bfloat16 inputs, float32 accumulation */

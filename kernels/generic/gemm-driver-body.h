@@ -157,17 +157,22 @@ static void pack_b_block(size_t kc, size_t nc, const float *b, size_t b_rs, size
 // once, as the reference's add does, in the reference's order). KC is even,
 // so a block never splits a pair.
 _Static_assert(KC % 2 == 0, "bf16 depth pairs must not straddle KC blocks");
+// Whole panels are converted with the constant width MR or NR, so that the
+// row loop unrolls and vectorises.
 // A: MR-row panels of kc; the last panel's rows past mc are not packed and
 // not touched.
 static void convert_block_a(float *wa, size_t mc, size_t kc) {
-    for (size_t ir = 0; ir < mc; ir += MR)
-        bp_bf16_round_depth_pairs(wa + ir * kc, kc, mc - ir < MR ? mc - ir : MR, MR);
+    size_t full = mc / MR * MR;
+    for (size_t ir = 0; ir < full; ir += MR) bp_bf16_round_depth_pairs(wa + ir * kc, kc, MR, MR);
+    if (full < mc) bp_bf16_round_depth_pairs(wa + full * kc, kc, mc - full, MR);
 }
-// B: NR-column panels of kc, each BP_GEMM_PAD-padded per p.
+// B: NR-column panels of kc, the last one BP_GEMM_PAD-padded per p.
 static void convert_block_b(float *wb, size_t nc, size_t kc) {
-    for (size_t jr = 0; jr < nc; jr += NR) {
-        size_t w = nc - jr < NR ? nc - jr : NR, ws = (w + BP_GEMM_PAD - 1) / BP_GEMM_PAD * BP_GEMM_PAD;
-        bp_bf16_round_depth_pairs(wb + jr * kc, kc, ws, ws);
+    size_t full = nc / NR * NR;
+    for (size_t jr = 0; jr < full; jr += NR) bp_bf16_round_depth_pairs(wb + jr * kc, kc, NR, NR);
+    if (full < nc) {
+        size_t ws = (nc - full + BP_GEMM_PAD - 1) / BP_GEMM_PAD * BP_GEMM_PAD;
+        bp_bf16_round_depth_pairs(wb + full * kc, kc, ws, ws);
     }
 }
 #endif
