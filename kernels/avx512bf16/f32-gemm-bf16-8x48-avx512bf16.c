@@ -23,14 +23,17 @@
 // a pair, and a KC block ends by storing the float accumulator to C, which
 // is exact. So the value depends only on the row of A, the column of B and
 // k, never on the tile or block the element falls in: splitting a product
-// among threads is bit-identical. The no-scratch path (k == 0, or no ws)
-// runs the float-FMA chain of the driver's gemm_noscratch instead.
+// among threads is bit-identical. That chain is also the scalar bf16
+// reference's and the float-FMA path's (generic/bf16-round.h,
+// bp_bf16_depth), so all three give the same bits, but where a product or
+// sum falls below 2^-126. The no-scratch path (k == 0, or no ws) runs the
+// float-FMA chain of the driver's gemm_noscratch.
 // The same tiles also multiply by the weights' bf16 panels
 // (bp_bf16_pack_weights_fn: converted once per training step instead of
 // once per product and thread; at the end of this file): the same chain
 // per element, so the same bits.
 //
-// Tolerance vs the scalar bf16 reference: tests/test_gemm.c, which also
+// Bitwise against the scalar bf16 reference: tests/test_gemm.c, which also
 // compiles this file against plain-C stand-ins of the intrinsics
 // (tests/emul/, BP_X86_EMULATED) to test its logic on any CPU.
 #include <stdint.h>
