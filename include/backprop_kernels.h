@@ -156,8 +156,11 @@ typedef struct bp_kernel_table {
     /** The bf16 mode's product (BP_PRECISION_BF16): gemm's contract, with
      *  every element of A and B rounded to bfloat16 first (round to nearest
      *  even, denormals to zero, as AVX512-BF16's conversion does) and the
-     *  products accumulated in float. Uses the same scratch (gemm_ws_floats)
-     *  and tile (gemm_mr, gemm_nr) as gemm. */
+     *  products accumulated in float: per element, C [+ bias] first, then
+     *  the depths in pairs, each pair's odd product added before its even
+     *  one (a last unpaired depth alone), each add rounded, as vdpbf16ps
+     *  does (all but "neonbf16" give these bits). Uses the same scratch
+     *  (gemm_ws_floats) and tile (gemm_mr, gemm_nr) as gemm. */
     bp_f32_gemm_fn gemm_bf16;
     /** How gemm_bf16 multiplies: "avx512bf16" (vdpbf16ps on bf16 pairs),
      *  "neonbf16" (Arm BFMMLA: pair sums rounded to odd, see
