@@ -40,13 +40,18 @@ static bp_net *train_with_threads(const config *c, int threads, const bp_data *d
     return net;
 }
 
+// The data set the training runs below use: 300 rows of 50 inputs, 7 classes.
+enum { DATA_ROWS = 300 };
+static bp_data test_data(void) {
+    static float x[DATA_ROWS * 50];
+    static int32_t labels[DATA_ROWS];
+    bp_test_fill(x, DATA_ROWS * 50, -1.0f, 1.0f, 123);
+    for (int i = 0; i < DATA_ROWS; i++) labels[i] = (int32_t)((i * 7 + (x[i * 50] > 0)) % 7);
+    return (bp_data){DATA_ROWS, 50, x, 7, labels, 0, NULL};
+}
+
 static void check_config(const config *c) {
-    enum { N = 300 };
-    static float x[N * 50];
-    static int32_t labels[N];
-    bp_test_fill(x, N * 50, -1.0f, 1.0f, 123);
-    for (int i = 0; i < N; i++) labels[i] = (int32_t)((i * 7 + (x[i * 50] > 0)) % 7);
-    bp_data d = {N, 50, x, 7, labels, 0, NULL};
+    bp_data d = test_data();
     bp_net *ref = train_with_threads(c, 1, &d);
     // Every team adapts its size per step (one thread or the whole team, by
     // timing them: sizes mixed in one run), an explicit count (2, 3, 4) as
@@ -70,10 +75,10 @@ static void check_config(const config *c) {
                          "layer %zu biases differ between 1 and %d threads", l + 1, t);
         }
         // Prediction is split across threads too.
-        float *y1 = malloc(N * 7 * sizeof(float)), *y2 = malloc(N * 7 * sizeof(float));
-        cr_assert_eq(bp_net_predict_mt(net, x, N, y1, 1), BP_STATUS_OK);
-        cr_assert_eq(bp_net_predict_mt(net, x, N, y2, t), BP_STATUS_OK);
-        cr_expect_eq(memcmp(y1, y2, N * 7 * sizeof(float)), 0, "predictions differ at %d threads", t);
+        float *y1 = malloc(DATA_ROWS * 7 * sizeof(float)), *y2 = malloc(DATA_ROWS * 7 * sizeof(float));
+        cr_assert_eq(bp_net_predict_mt(net, d.x, DATA_ROWS, y1, 1), BP_STATUS_OK);
+        cr_assert_eq(bp_net_predict_mt(net, d.x, DATA_ROWS, y2, t), BP_STATUS_OK);
+        cr_expect_eq(memcmp(y1, y2, DATA_ROWS * 7 * sizeof(float)), 0, "predictions differ at %d threads", t);
         free(y1);
         free(y2);
         bp_net_destroy(net);
@@ -101,12 +106,7 @@ Test(determinism, gelu_sigmoid_mse_nesterov) {
 // really in effect.
 static void check_bf16(config c) {
     check_config(&c);
-    enum { N = 300 };
-    static float x[N * 50];
-    static int32_t labels[N];
-    bp_test_fill(x, N * 50, -1.0f, 1.0f, 123);
-    for (int i = 0; i < N; i++) labels[i] = (int32_t)((i * 7 + (x[i * 50] > 0)) % 7);
-    bp_data d = {N, 50, x, 7, labels, 0, NULL};
+    bp_data d = test_data();
     bp_net *b = train_with_threads(&c, 2, &d);
     c.precision = BP_PRECISION_FP32;
     bp_net *f = train_with_threads(&c, 2, &d);
@@ -138,12 +138,7 @@ Test(determinism, bf16_tanh_adamw_dropout_clipping) {
 // thread count. (fp32 products sum in another order per kernel set, and
 // exp/tanh differ by an ulp between SLEEF and libm, so neither is compared.)
 Test(determinism, bf16_same_bits_on_every_kernel_set) {
-    enum { N = 300 };
-    static float x[N * 50];
-    static int32_t labels[N];
-    bp_test_fill(x, N * 50, -1.0f, 1.0f, 123);
-    for (int i = 0; i < N; i++) labels[i] = (int32_t)((i * 7 + (x[i * 50] > 0)) % 7);
-    bp_data d = {N, 50, x, 7, labels, 0, NULL};
+    bp_data d = test_data();
     config c = {BP_ACT_RELU, BP_ACT_IDENTITY, BP_LOSS_MSE, BP_OPT_ADAM, 0.2f, 0.5f, BP_PRECISION_BF16,
                 BP_ISA_SCALAR};
     bp_net *ref = train_with_threads(&c, 1, &d);
